@@ -1,0 +1,218 @@
+"""Text analysis: clean a raw input, run the spaCy pipeline, and collect cues and durations.
+
+The analysis is what both the model's cue features and the rule layer (urgent
+flag, guide rules, evidence) read, so ``predict_many`` computes it once per text.
+"""
+
+from __future__ import annotations
+
+import html
+import math
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+
+from classifier.config import LONG_DURATION_DAYS, MAX_TEXT_CHARS
+from classifier.context import Cue
+from classifier.duration import DurationMention, duration_days, find_durations
+from classifier.nlp import CUES_ATTR, SEGMENTS_ATTR, get_nlp
+
+_TAG = re.compile(r"<\s*/?\s*[a-zA-Z][^<>]{0,500}>")
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+_SPACES = re.compile(r"[ \t\u00a0]{2,}")
+FIRST_PERSON = frozenset({"i", "me", "my", "mine", "myself", "im", "ive"})
+# "my" is left out here: "my dad had cancer" names a relative, not the writer's own complaint.
+SELF_REFERENCE = frozenset({"i", "me", "myself", "im", "ive"})
+_QUESTION_START = frozenset(
+    [
+        "what",
+        "which",
+        "how",
+        "why",
+        "when",
+        "where",
+        "who",
+        "whom",
+        "whose",
+        "is",
+        "are",
+        "does",
+        "do",
+        "can",
+        "could",
+        "should",
+        "would",
+        "will",
+        "may",
+        "might",
+    ]
+)
+
+NOTE_EMPTY = "empty text: nothing to classify"
+NOTE_NO_WORDS = "no words to classify"
+
+
+@dataclass(frozen=True, slots=True)
+class CleanText:
+    """A raw input turned into text the pipeline can read, with notes on what was changed."""
+
+    text: str
+    notes: tuple[str, ...] = ()
+
+
+def clean_text(value: Any, max_chars: int = MAX_TEXT_CHARS) -> CleanText:
+    """Turn any input into bounded plain text; never raises.
+
+    Parameters
+    ----------
+    value : object
+        The raw input: usually a str; ``None``, NaN, numbers and bytes are accepted.
+    max_chars : int
+        Longer texts are cut to their first ``max_chars`` characters.
+
+    Returns
+    -------
+    CleanText
+        The text and notes saying what happened to it ("HTML removed",
+        "text cut to the first 20000 characters", "empty text ...").
+
+    Examples
+    --------
+    >>> clean_text("<p>My back hurts&nbsp;since Monday</p>")
+    CleanText(text='My back hurts since Monday', notes=('HTML markup removed',))
+    >>> clean_text(None).notes
+    ('empty text: nothing to classify',)
+    """
+    notes: list[str] = []
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return CleanText("", (NOTE_EMPTY,))
+    if isinstance(value, bytes | bytearray):
+        value = bytes(value).decode("utf-8", errors="replace")
+        notes.append("bytes decoded as UTF-8")
+    elif not isinstance(value, str):
+        return CleanText("", (f"input is {type(value).__name__}, not text: nothing to classify",))
+    text = value
+    if len(text) > max_chars:
+        text = text[:max_chars]
+        notes.append(f"text cut to its first {max_chars} characters (was {len(value)})")
+    if "<" in text and _TAG.search(text):
+        text = _TAG.sub(" ", text)
+        notes.append("HTML markup removed")
+    if "&" in text:
+        text = html.unescape(text)
+    text = _CONTROL.sub(" ", text).replace("\r\n", "\n").replace("\r", "\n")
+    text = _SPACES.sub(" ", text.replace("\u00a0", " ")).strip()
+    if not text:
+        return CleanText("", (*notes, NOTE_EMPTY))
+    letters = [ch for ch in text if ch.isalpha()]
+    if not letters:
+        notes.append(NOTE_NO_WORDS)
+    elif len(letters) >= 12 and sum(ch.isascii() for ch in letters) < 0.5 * len(letters):
+        notes.append("text does not look like English: the model reads English only")
+    return CleanText(text, tuple(notes))
+
+
+@dataclass(slots=True)
+class Analysis:
+    """What the text analysis found in one text."""
+
+    text: str
+    cues: list[Cue]
+    durations: list[DurationMention]
+    duration_days: float | None
+    n_tokens: int
+    first_person: bool
+    self_reference: bool
+    is_question: bool
+    sentence_starts: tuple[int, ...] = ()
+    notes: tuple[str, ...] = ()
+    _current: frozenset[str] | None = field(default=None, repr=False)
+
+    @property
+    def has_words(self) -> bool:
+        return bool(self.text) and NOTE_NO_WORDS not in self.notes
+
+    @property
+    def current_categories(self) -> frozenset[str]:
+        """Categories with at least one cue that is not negated, hypothetical or past.
+
+        Includes ``long_duration`` when the complaint has lasted more than a week.
+        """
+        if self._current is None:
+            current = {c.category for c in self.cues if c.is_current}
+            if self.duration_days is not None and self.duration_days > LONG_DURATION_DAYS:
+                current.add("long_duration")
+            self._current = frozenset(current)
+        return self._current
+
+    def cues_of(self, categories: Iterable[str]) -> list[Cue]:
+        wanted = set(categories)
+        return [cue for cue in self.cues if cue.category in wanted]
+
+    def sentence_of_char(self, char: int) -> int:
+        """Index of the sentence that holds character offset ``char``."""
+        index = 0
+        for i, start in enumerate(self.sentence_starts):
+            if start > char:
+                break
+            index = i
+        return index
+
+
+def _analysis_from_doc(doc: Any, clean: CleanText, today: date | None) -> Analysis:
+    cues = doc._.get(CUES_ATTR) or []
+    segments = doc._.get(SEGMENTS_ATTR)
+    durations = find_durations(clean.text, today=today) if clean.text else []
+    norms = [token.norm_ for token in doc if not token.is_space]
+    is_question = "?" in clean.text or bool(norms and norms[0] in _QUESTION_START)
+    sentence_starts = (
+        tuple(doc[start].idx for start in segments.starts) if segments and len(doc) else (0,)
+    )
+    return Analysis(
+        text=clean.text,
+        cues=cues,
+        durations=durations,
+        duration_days=duration_days(durations),
+        n_tokens=len(norms),
+        first_person=any(norm in FIRST_PERSON for norm in norms),
+        self_reference=any(norm in SELF_REFERENCE for norm in norms),
+        is_question=is_question,
+        sentence_starts=sentence_starts,
+        notes=clean.notes,
+    )
+
+
+def analyze_many(
+    texts: Sequence[Any], today: date | None = None, batch_size: int = 512
+) -> list[Analysis]:
+    """Analyse many texts with one ``nlp.pipe`` pass.
+
+    Parameters
+    ----------
+    texts : sequence
+        Raw inputs; anything ``clean_text`` accepts.
+    today : date, optional
+        Reference date for durations such as "since Monday"; default today.
+    batch_size : int
+        spaCy batch size.
+
+    Returns
+    -------
+    list of Analysis
+        One per input, in order.
+
+    Examples
+    --------
+    >>> [a.duration_days for a in analyze_many(["sore for three weeks", ""])]
+    [21.0, None]
+    """
+    cleaned = [clean_text(text) for text in texts]
+    docs = get_nlp().pipe((c.text for c in cleaned), batch_size=batch_size)
+    return [_analysis_from_doc(doc, clean, today) for doc, clean in zip(docs, cleaned, strict=True)]
+
+
+def analyze(text: Any, today: date | None = None) -> Analysis:
+    """Analyse one text (see ``analyze_many``)."""
+    return analyze_many([text], today=today)[0]

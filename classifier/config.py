@@ -1,0 +1,44 @@
+"""Paths, labels and defaults shared by every stage of painclf (no side effects at import)."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+PACKAGE_DIR = Path(__file__).resolve().parent
+# The project root is the checkout that holds the package (an editable install).
+# PAINCLF_ROOT points elsewhere, e.g. for a wheel install next to a copy of data/.
+PROJECT_ROOT = Path(os.environ.get("PAINCLF_ROOT", PACKAGE_DIR.parent)).resolve()
+
+DATA_DIR = PROJECT_ROOT / "data"
+SEED_DIR = DATA_DIR / "seed"
+SAMPLES_DIR = DATA_DIR / "samples"
+SAMPLE_TICKETS = SAMPLES_DIR / "tickets.csv"
+MODELS_DIR = Path(os.environ.get("PAINCLF_MODELS_DIR", PROJECT_ROOT / "models")).resolve()
+CURRENT_FILE_NAME = "CURRENT"
+REGISTRY_LOG_NAME = "registry.log"
+
+RESOURCES_PACKAGE = "classifier.resources"
+
+LABELS: tuple[str, ...] = ("soreness", "pain", "other")
+URGENT_ALLOWED_LABELS: frozenset[str] = frozenset({"pain", "other"})
+
+# Soreness clears within about five days; the guide calls anything lasting more
+# than about a week pain ("long_duration", a cue computed from the durations found).
+LONG_DURATION_DAYS = 7
+
+RANDOM_SEED = 20261125
+CV_FOLDS = 5
+
+# Texts longer than this are classified from their first MAX_TEXT_CHARS characters:
+# a ticket's complaint is stated early, and an unbounded text would make one row cost seconds.
+MAX_TEXT_CHARS = 20_000
+
+# Out-of-fold accuracy that predictions at or above the needs-review threshold must reach.
+REVIEW_TARGET_ACCURACY = 0.9
+REVIEW_THRESHOLD_BOUNDS = (0.5, 0.9)
+
+MODEL_FILE_NAME = "model.skops"
+MANIFEST_FILE_NAME = "manifest.json"
+MODEL_CARD_NAME = "MODEL_CARD.md"
+MANIFEST_SCHEMA_VERSION = 1

@@ -1,0 +1,160 @@
+"""ConText: decide which cues are negated, hypothetical, historical or about another person.
+
+The algorithm follows ConText (Harkema et al., 2009) as medspaCy implements it:
+trigger phrases from ``context_rules.json`` open a scope after them (FORWARD),
+before them (BACKWARD) or both; the scope ends at the sentence end, after
+``max_scope`` tokens, or at a terminating phrase ("but", "just", "except").
+Every cue inside a scope gets the trigger's category, so in "No numbness or
+fever, just soreness" the scope of "No" stops at "just" and "soreness" stays
+current. Pseudo-triggers ("no improvement", "won't go away") are matched too and,
+being longer, win over the shorter trigger inside them.
+
+This module is pure Python over token offsets; ``classifier.nlp`` wires it into spaCy.
+"""
+
+from __future__ import annotations
+
+from bisect import bisect_right
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+from classifier.rules import MODIFIER_CATEGORIES, ContextRule
+
+
+@dataclass(slots=True)
+class Cue:
+    """One matched cue: a span of tokens of one category, with its context modifiers."""
+
+    category: str
+    start: int
+    end: int
+    start_char: int
+    end_char: int
+    text: str
+    sentence: int
+    modifiers: set[str] = field(default_factory=set)
+
+    @property
+    def is_current(self) -> bool:
+        """True when the cue is neither negated, hypothetical nor historical."""
+        return not (self.modifiers & _NOT_CURRENT)
+
+    def describe(self) -> str:
+        """Evidence text, e.g. ``'numbness (negated)'``."""
+        if not self.modifiers:
+            return self.text
+        names = ", ".join(_MODIFIER_WORDS[m] for m in MODIFIER_CATEGORIES if m in self.modifiers)
+        return f"{self.text} ({names})"
+
+
+_NOT_CURRENT = frozenset({"NEGATED", "HYPOTHETICAL", "HISTORICAL"})
+_MODIFIER_WORDS = {
+    "NEGATED": "negated",
+    "HYPOTHETICAL": "hypothetical",
+    "HISTORICAL": "past",
+    "OTHER_PERSON": "other person",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Trigger:
+    """A matched context phrase."""
+
+    start: int
+    end: int
+    rule: ContextRule
+
+
+@dataclass(frozen=True, slots=True)
+class Segments:
+    """Sentence boundaries as sorted token offsets; segment i is ``[starts[i], starts[i+1])``."""
+
+    starts: tuple[int, ...]
+    length: int
+
+    def index(self, token: int) -> int:
+        return bisect_right(self.starts, token) - 1
+
+    def bounds(self, index: int) -> tuple[int, int]:
+        end = self.starts[index + 1] if index + 1 < len(self.starts) else self.length
+        return self.starts[index], end
+
+
+def select_triggers(
+    matches: Sequence[tuple[int, int, ContextRule]], cues: Sequence[Cue]
+) -> list[Trigger]:
+    """Resolve overlapping context matches: the longest wins, and a cue beats a trigger inside it.
+
+    A trigger that lies within a strictly longer cue is part of that cue ("no
+    bladder control", "can't walk") and does not modify anything.
+    """
+    candidates = sorted(matches, key=lambda m: (m[0] - m[1], m[0]))
+    taken: list[tuple[int, int]] = []
+    triggers: list[Trigger] = []
+    for start, end, rule in candidates:
+        if any(c.start <= start and end <= c.end and c.end - c.start > end - start for c in cues):
+            continue
+        if any(start < t_end and t_start < end for t_start, t_end in taken):
+            continue
+        taken.append((start, end))
+        if rule.category != "PSEUDO":
+            triggers.append(Trigger(start, end, rule))
+    triggers.sort(key=lambda t: t.start)
+    return triggers
+
+
+def _terminates(trigger: Trigger, category: str) -> bool:
+    terminates = trigger.rule.terminates
+    return trigger.rule.category == "TERMINATE" and (terminates is None or category in terminates)
+
+
+def scopes(trigger: Trigger, triggers: Sequence[Trigger], segments: Segments) -> list[range]:
+    """Token ranges that ``trigger`` modifies, within its sentence and before any terminator."""
+    rule = trigger.rule
+    seg_start, seg_end = segments.bounds(segments.index(trigger.start))
+    limit = rule.max_scope
+    result: list[range] = []
+    if rule.direction in ("FORWARD", "BIDIRECTIONAL"):
+        end = seg_end if limit is None else min(seg_end, trigger.end + limit)
+        for other in triggers:
+            if (
+                other.start >= trigger.end
+                and other.start < end
+                and _terminates(other, rule.category)
+            ):
+                end = other.start
+                break
+        result.append(range(trigger.end, end))
+    if rule.direction in ("BACKWARD", "BIDIRECTIONAL"):
+        start = seg_start if limit is None else max(seg_start, trigger.start - limit)
+        for other in reversed(triggers):
+            if (
+                other.end <= trigger.start
+                and other.end > start
+                and _terminates(other, rule.category)
+            ):
+                start = other.end
+                break
+        result.append(range(start, trigger.start))
+    return result
+
+
+def apply_context(cues: Sequence[Cue], triggers: Sequence[Trigger], segments: Segments) -> None:
+    """Add to each cue the categories of the triggers whose scope it overlaps (in place)."""
+    if not cues:
+        return
+    for trigger in triggers:
+        category = trigger.rule.category
+        if category not in MODIFIER_CATEGORIES:
+            continue
+        for scope in scopes(trigger, triggers, segments):
+            if not scope:
+                continue
+            for cue in cues:
+                if (
+                    cue.start < scope.stop
+                    and scope.start < cue.end
+                    and not (cue.start < trigger.end and trigger.start < cue.end)
+                    and trigger.rule.applies_to(cue.category)
+                ):
+                    cue.modifiers.add(category)

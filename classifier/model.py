@@ -1,0 +1,163 @@
+"""The model: word n-grams joined with cue features, a calibrated linear classifier, and the
+guide's rules applied on top of its probabilities."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+from scipy import sparse
+from sklearn.calibration import CalibratedClassifierCV
+from sklearn.feature_extraction.text import TfidfVectorizer
+from sklearn.linear_model import LogisticRegression
+from sklearn.model_selection import StratifiedKFold
+from sklearn.pipeline import FeatureUnion, Pipeline
+
+from classifier.analysis import Analysis
+from classifier.config import LABELS, RANDOM_SEED
+from classifier.features import CueFeaturizer
+from classifier.rules import RuleSet
+from classifier.urgent import UrgentFinding, find_red_flags
+
+DEFAULT_C = 4.0
+DEFAULT_CUE_WEIGHT = 1.0
+
+
+def build_model(c: float = DEFAULT_C, cue_weight: float = DEFAULT_CUE_WEIGHT) -> Pipeline:
+    """The painclf pipeline, unfitted.
+
+    Word uni- and bigram TF-IDF and the cue features are joined in a
+    ``FeatureUnion``; a class-balanced logistic regression is calibrated with
+    temperature scaling on cross-validated predictions, which keeps its ranking
+    and makes its probabilities honest.
+
+    Parameters
+    ----------
+    c : float
+        Inverse regularisation strength of the logistic regression.
+    cue_weight : float
+        Weight of the cue block against the word block.
+
+    Examples
+    --------
+    >>> [name for name, _ in build_model().steps]
+    ['features', 'classifier']
+    """
+    words = TfidfVectorizer(
+        ngram_range=(1, 2),
+        min_df=2,
+        sublinear_tf=True,
+        strip_accents="unicode",
+        dtype=np.float64,
+    )
+    features = FeatureUnion(
+        [("words", words), ("cues", CueFeaturizer())],
+        transformer_weights={"words": 1.0, "cues": cue_weight},
+    )
+    classifier = CalibratedClassifierCV(
+        LogisticRegression(C=c, class_weight="balanced", max_iter=5000),
+        method="temperature",
+        cv=StratifiedKFold(n_splits=5, shuffle=True, random_state=RANDOM_SEED),
+        ensemble=False,
+    )
+    return Pipeline([("features", features), ("classifier", classifier)])
+
+
+def feature_matrix(
+    pipeline: Pipeline, texts: Sequence[str], analyses: Sequence[Analysis]
+) -> sparse.csr_matrix:
+    """The model's input matrix, reusing analyses instead of running spaCy a second time.
+
+    This is what ``pipeline[:-1].transform(texts)`` computes, but the cue block
+    comes from ``analyses`` that the rule layer needs anyway.
+    """
+    union: FeatureUnion = pipeline.named_steps["features"]
+    weights = union.transformer_weights or {}
+    blocks = []
+    for name, transformer in union.transformer_list:
+        if transformer == "drop":
+            continue
+        if isinstance(transformer, CueFeaturizer):
+            block = transformer.transform_analyses(analyses)
+        else:
+            block = transformer.transform(texts)
+        weight = weights.get(name)
+        blocks.append(block * weight if weight is not None else block)
+    return sparse.hstack(blocks, format="csr")
+
+
+@dataclass(frozen=True, slots=True)
+class Decision:
+    """The final decision for one text: probabilities after the guide's rules."""
+
+    label: str
+    probabilities: dict[str, float]
+    urgent: tuple[UrgentFinding, ...]
+    notes: tuple[str, ...]
+
+
+def decide(
+    probabilities: np.ndarray, classes: Sequence[str], analyses: Sequence[Analysis], rules: RuleSet
+) -> list[Decision]:
+    """Apply the guide's rules to the model's probabilities.
+
+    A rule that excludes a label (``label_rules.json``; an urgent text is never
+    soreness; a text with no words is ``other``) sets that label's probability to
+    zero and renormalises the rest, so the label shown is always the most probable
+    label the guide allows.
+
+    Parameters
+    ----------
+    probabilities : ndarray of shape (n_texts, n_classes)
+        Calibrated model probabilities, columns in ``classes`` order.
+    classes : sequence of str
+        The model's class order.
+    analyses : sequence of Analysis
+        The text analysis of each row.
+    rules : RuleSet
+        The loaded rules.
+    """
+    column = {label: i for i, label in enumerate(classes)}
+    decisions = []
+    for row, analysis in zip(probabilities, analyses, strict=True):
+        proba = np.asarray(row, dtype=float).copy()
+        notes: list[str] = []
+        findings = tuple(find_red_flags(analysis, rules))
+        excluded: dict[str, str] = {}
+        if not analysis.has_words:
+            excluded["soreness"] = excluded["pain"] = "no words to classify"
+        if findings:
+            excluded.setdefault("soreness", "an urgent text is never soreness")
+        current = analysis.current_categories
+        for rule in rules.label_rules:
+            if rule.excludes in excluded:
+                continue
+            triggered = not rule.if_any or bool(current.intersection(rule.if_any))
+            if triggered and not current.intersection(rule.unless_any):
+                excluded[rule.excludes] = rule.reason
+        for label, reason in excluded.items():
+            index = column.get(label)
+            if index is None or proba[index] == 0.0:
+                continue
+            if int(np.argmax(proba)) == index:
+                notes.append(f"not {label}: {reason}")
+            proba[index] = 0.0
+        total = proba.sum()
+        if total > 0:
+            proba /= total
+        else:
+            # Every label the model liked was excluded: the remaining allowed label wins.
+            allowed = [i for label, i in column.items() if label not in excluded]
+            proba[allowed or [column.get("other", 0)]] = 1.0
+            proba /= proba.sum()
+        label = classes[int(np.argmax(proba))]
+        decisions.append(
+            Decision(
+                label=label,
+                probabilities={lab: float(proba[column[lab]]) for lab in LABELS if lab in column},
+                urgent=findings,
+                notes=tuple(notes),
+            )
+        )
+    return decisions

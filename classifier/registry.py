@@ -1,0 +1,271 @@
+"""The model registry on disk: versioned model directories, manifests, ``CURRENT`` and safe loading.
+
+Layout::
+
+    models/
+      CURRENT                 the version that predict and label use by default
+      registry.log            promotions, one line each
+      v20261125-194301/
+        model.skops           the fitted pipeline (skops: loading runs no code)
+        manifest.json         versions, data hashes, metrics, needs-review threshold
+        MODEL_CARD.md
+
+A model file is loaded only when its SHA-256 matches its manifest and every type
+it holds is on the reviewed ``TRUSTED_TYPES`` list.
+"""
+
+from __future__ import annotations
+
+import json
+import platform
+import shutil
+import tempfile
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+import skops.io as sio
+
+from classifier.atomic import atomic_write_text
+from classifier.config import (
+    CURRENT_FILE_NAME,
+    MANIFEST_FILE_NAME,
+    MANIFEST_SCHEMA_VERSION,
+    MODEL_FILE_NAME,
+    MODELS_DIR,
+    REGISTRY_LOG_NAME,
+)
+from classifier.dataset import sha256_file
+
+# Every type a painclf model file may contain. Reviewed by hand: skops refuses
+# anything else, so a tampered or foreign file cannot make loading run code.
+TRUSTED_TYPES = [
+    "builtins.dict",
+    "builtins.list",
+    "builtins.slice",
+    "builtins.tuple",
+    "classifier.features.CueFeaturizer",
+    "numpy.dtype",
+    "numpy.float64",
+    "numpy.int64",
+    "numpy.ndarray",
+    "numpy.random.mtrand.RandomState",
+    "scipy.sparse._csr.csr_matrix",
+    "sklearn.calibration.CalibratedClassifierCV",
+    "sklearn.calibration._CalibratedClassifier",
+    "sklearn.calibration._TemperatureScaling",
+    "sklearn.feature_extraction.text.TfidfTransformer",
+    "sklearn.feature_extraction.text.TfidfVectorizer",
+    "sklearn.linear_model._logistic.LogisticRegression",
+    "sklearn.model_selection._split.StratifiedKFold",
+    "sklearn.pipeline.FeatureUnion",
+    "sklearn.pipeline.Pipeline",
+]
+PACKAGES = ("painclf", "scikit-learn", "spacy", "skops", "numpy", "scipy", "pandas")
+
+
+class ModelError(RuntimeError):
+    """A model cannot be found or must not be loaded; the message says why and what to do."""
+
+
+def package_version(name: str = "painclf") -> str:
+    try:
+        return metadata.version(name)
+    except metadata.PackageNotFoundError:
+        return "unknown"
+
+
+def environment() -> dict[str, str]:
+    """Versions of Python and the packages a model depends on."""
+    return {"python": platform.python_version(), **{p: package_version(p) for p in PACKAGES}}
+
+
+@dataclass(frozen=True, slots=True)
+class ModelRef:
+    """A resolved model: its directory and its manifest."""
+
+    path: Path
+    manifest: dict[str, Any]
+
+    @property
+    def version(self) -> str:
+        return str(self.manifest.get("version", self.path.name))
+
+
+def models_dir(root: Path | None = None) -> Path:
+    return Path(root) if root is not None else MODELS_DIR
+
+
+def current_version(root: Path | None = None) -> str | None:
+    """The version named in ``models/CURRENT``, or None when there is none."""
+    current = models_dir(root) / CURRENT_FILE_NAME
+    if not current.is_file():
+        return None
+    name = current.read_text(encoding="utf-8").strip()
+    return name or None
+
+
+def read_manifest(path: Path) -> dict[str, Any]:
+    """Read and check a model directory's manifest."""
+    manifest_path = path / MANIFEST_FILE_NAME
+    if not path.is_dir():
+        raise ModelError(f"model directory {path} does not exist")
+    if not manifest_path.is_file():
+        raise ModelError(f"{path} is not a painclf model directory: {MANIFEST_FILE_NAME} missing")
+    try:
+        manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
+    except (json.JSONDecodeError, UnicodeDecodeError) as error:
+        raise ModelError(f"{manifest_path} is corrupt: {error}") from None
+    if not isinstance(manifest, dict):
+        raise ModelError(f"{manifest_path} is corrupt: expected a JSON object")
+    schema = manifest.get("schema_version")
+    if not isinstance(schema, int):
+        raise ModelError(f"{manifest_path} has no schema_version: not a painclf manifest")
+    if schema > MANIFEST_SCHEMA_VERSION:
+        raise ModelError(
+            f"{manifest_path} was written by a newer painclf (manifest schema {schema}, "
+            f"this painclf reads up to {MANIFEST_SCHEMA_VERSION}); upgrade painclf to use it"
+        )
+    for key in ("version", "model_sha256", "classes"):
+        if key not in manifest:
+            raise ModelError(f"{manifest_path} is corrupt: '{key}' missing")
+    return manifest
+
+
+def resolve(model: str | Path | None = None, root: Path | None = None) -> ModelRef:
+    """Find a model: a version name, a model directory, a ``model.skops`` path, or CURRENT.
+
+    Raises
+    ------
+    ModelError
+        If nothing matches, or ``CURRENT`` names a version that does not exist.
+    """
+    base = models_dir(root)
+    if model is None:
+        version = current_version(root)
+        if version is None:
+            raise ModelError(f"no current model in {base}: run `painclf train` first")
+        path = base / version
+        if not path.is_dir():
+            raise ModelError(
+                f"{base / CURRENT_FILE_NAME} names version {version!r}, which does not exist in "
+                f"{base}; run `painclf models list` and `painclf promote VERSION`"
+            )
+        return ModelRef(path, read_manifest(path))
+    candidate = Path(model)
+    if candidate.is_file() and candidate.name == MODEL_FILE_NAME:
+        candidate = candidate.parent
+    if candidate.is_dir():
+        return ModelRef(candidate, read_manifest(candidate))
+    if (base / str(model)).is_dir():
+        return ModelRef(base / str(model), read_manifest(base / str(model)))
+    raise ModelError(f"no model {str(model)!r}: not a directory and not a version in {base}")
+
+
+def load_pipeline(ref: ModelRef) -> Any:
+    """Load the fitted pipeline of ``ref`` after checking its hash and its types."""
+    model_file = ref.path / str(ref.manifest.get("model_file", MODEL_FILE_NAME))
+    if not model_file.is_file():
+        raise ModelError(f"{model_file} is missing: the model directory is incomplete")
+    actual = sha256_file(model_file)
+    if actual != ref.manifest["model_sha256"]:
+        raise ModelError(
+            f"refusing to load {model_file}: its SHA-256 {actual[:12]}... does not match the "
+            f"manifest's {str(ref.manifest['model_sha256'])[:12]}... (the file was changed or "
+            "corrupted; retrain or restore it)"
+        )
+    try:
+        untrusted = sio.get_untrusted_types(file=model_file)
+    except Exception as error:  # skops raises several types for a damaged archive
+        raise ModelError(f"{model_file} is not a readable skops file: {error}") from None
+    unexpected = sorted(set(untrusted) - set(TRUSTED_TYPES))
+    if unexpected:
+        raise ModelError(
+            f"refusing to load {model_file}: it holds types outside painclf's trusted list: "
+            + ", ".join(unexpected)
+        )
+    return sio.load(model_file, trusted=TRUSTED_TYPES)
+
+
+def new_version_name(root: Path | None = None, now: datetime | None = None) -> str:
+    """A new version name, ``vYYYYMMDD-HHMMSS``, never one that exists."""
+    stamp = (now or datetime.now(UTC)).strftime("v%Y%m%d-%H%M%S")
+    base = models_dir(root)
+    name, counter = stamp, 2
+    while (base / name).exists():
+        name, counter = f"{stamp}-{counter}", counter + 1
+    return name
+
+
+def save_version(
+    pipeline: Any,
+    manifest: dict[str, Any],
+    files: dict[str, str | bytes] | None = None,
+    root: Path | None = None,
+) -> ModelRef:
+    """Write a new model version directory atomically; never overwrite an existing one.
+
+    The model file, the manifest (completed with the model's SHA-256) and any
+    extra ``files`` are written to a temporary directory that is renamed into
+    place at the end.
+    """
+    base = models_dir(root)
+    base.mkdir(parents=True, exist_ok=True)
+    version = manifest.get("version") or new_version_name(root)
+    target = base / version
+    if target.exists():
+        raise ModelError(f"model version {version} already exists in {base}; not overwriting it")
+    staging = Path(tempfile.mkdtemp(dir=base, prefix=f".{version}."))
+    try:
+        model_file = staging / MODEL_FILE_NAME
+        sio.dump(pipeline, model_file)
+        manifest = {
+            **manifest,
+            "schema_version": MANIFEST_SCHEMA_VERSION,
+            "version": version,
+            "model_file": MODEL_FILE_NAME,
+            "model_sha256": sha256_file(model_file),
+        }
+        (staging / MANIFEST_FILE_NAME).write_text(
+            json.dumps(manifest, indent=2, sort_keys=True) + "\n", encoding="utf-8"
+        )
+        for name, content in (files or {}).items():
+            path = staging / name
+            if isinstance(content, bytes):
+                path.write_bytes(content)
+            else:
+                path.write_text(content, encoding="utf-8")
+        staging.rename(target)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+    return ModelRef(target, manifest)
+
+
+def set_current(version: str, root: Path | None = None, note: str = "") -> None:
+    """Point ``CURRENT`` at ``version`` and append the change to the registry log."""
+    base = models_dir(root)
+    if not (base / version).is_dir():
+        raise ModelError(f"no model version {version!r} in {base}")
+    previous = current_version(root)
+    atomic_write_text(base / CURRENT_FILE_NAME, version + "\n")
+    stamp = datetime.now(UTC).isoformat(timespec="seconds")
+    line = f"{stamp}\tcurrent {previous or '-'} -> {version}\t{note}".rstrip() + "\n"
+    with (base / REGISTRY_LOG_NAME).open("a", encoding="utf-8") as log:
+        log.write(line)
+
+
+def list_versions(root: Path | None = None) -> list[ModelRef]:
+    """Every readable model version, oldest first; unreadable directories are skipped."""
+    base = models_dir(root)
+    if not base.is_dir():
+        return []
+    refs = []
+    for path in sorted(p for p in base.iterdir() if p.is_dir() and not p.name.startswith(".")):
+        try:
+            refs.append(ModelRef(path, read_manifest(path)))
+        except ModelError:
+            continue
+    return refs

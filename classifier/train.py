@@ -1,0 +1,235 @@
+"""Training: validate labeled data, cross-validate, fit, and save a new model version."""
+
+from __future__ import annotations
+
+import hashlib
+import sys
+from collections.abc import Iterable, Sequence
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from sklearn.model_selection import StratifiedKFold
+
+from classifier.analysis import Analysis, analyze_many
+from classifier.config import (
+    CV_FOLDS,
+    LABELS,
+    RANDOM_SEED,
+    REVIEW_TARGET_ACCURACY,
+    REVIEW_THRESHOLD_BOUNDS,
+    SEED_DIR,
+)
+from classifier.dataset import Problem, SourceFile, load_labeled
+from classifier.evaluate import compute_metrics, format_metrics
+from classifier.model import DEFAULT_C, DEFAULT_CUE_WEIGHT, build_model, decide, feature_matrix
+from classifier.registry import ModelRef, current_version, environment, save_version, set_current
+from classifier.rules import load_rules
+
+
+@dataclass
+class CrossValidation:
+    """Out-of-fold results of the whole system (model and rules) on the training data."""
+
+    model_probabilities: np.ndarray
+    probabilities: np.ndarray
+    predicted: list[str]
+    urgent: list[int]
+    metrics: dict[str, Any]
+
+
+@dataclass
+class TrainResult:
+    """What ``train`` produced."""
+
+    ref: ModelRef
+    cross_validation: CrossValidation
+    problems: list[Problem]
+    sources: list[SourceFile]
+    gold_metrics: dict[str, dict[str, Any]] = field(default_factory=dict)
+    made_current: bool = False
+
+
+def _reorder(probabilities: np.ndarray, classes: Sequence[str]) -> np.ndarray:
+    order = [list(classes).index(label) for label in LABELS]
+    return probabilities[:, order]
+
+
+def cross_validate(
+    texts: Sequence[str],
+    labels: Sequence[str],
+    urgent: Sequence[int],
+    analyses: Sequence[Analysis] | None = None,
+    folds: int = CV_FOLDS,
+    c: float = DEFAULT_C,
+    cue_weight: float = DEFAULT_CUE_WEIGHT,
+) -> CrossValidation:
+    """Stratified k-fold cross-validation of the model with the guide's rules on top.
+
+    Returns out-of-fold probabilities (before and after the rules), labels and
+    urgent flags, and their metrics.
+    """
+    rules = load_rules()
+    analyses = list(analyses) if analyses is not None else analyze_many(texts)
+    texts = [a.text for a in analyses]
+    y = np.asarray(labels)
+    model_proba = np.zeros((len(texts), len(LABELS)))
+    final_proba = np.zeros((len(texts), len(LABELS)))
+    predicted = [""] * len(texts)
+    urgent_pred = [0] * len(texts)
+    splitter = StratifiedKFold(n_splits=folds, shuffle=True, random_state=RANDOM_SEED)
+    for train_index, test_index in splitter.split(np.zeros(len(y)), y):
+        model = build_model(c, cue_weight).fit([texts[i] for i in train_index], y[train_index])
+        test_analyses = [analyses[i] for i in test_index]
+        matrix = feature_matrix(model, [texts[i] for i in test_index], test_analyses)
+        proba = model.named_steps["classifier"].predict_proba(matrix)
+        classes = [str(c_) for c_ in model.classes_]
+        model_proba[test_index] = _reorder(proba, classes)
+        for i, decision in zip(
+            test_index, decide(proba, classes, test_analyses, rules), strict=True
+        ):
+            final_proba[i] = [decision.probabilities[label] for label in LABELS]
+            predicted[i] = decision.label
+            urgent_pred[i] = int(bool(decision.urgent))
+    metrics = compute_metrics(y, predicted, urgent, urgent_pred)
+    return CrossValidation(model_proba, final_proba, predicted, urgent_pred, metrics)
+
+
+def choose_review_threshold(
+    confidence: Sequence[float],
+    correct: Sequence[bool],
+    target: float = REVIEW_TARGET_ACCURACY,
+    bounds: tuple[float, float] = REVIEW_THRESHOLD_BOUNDS,
+) -> float:
+    """The lowest confidence at which out-of-fold predictions reach ``target`` accuracy.
+
+    Predictions below it are marked ``needs_review``. The result is kept within
+    ``bounds`` so that a near-perfect fit cannot switch reviewing off.
+
+    Examples
+    --------
+    >>> choose_review_threshold([0.95, 0.9, 0.6, 0.55], [True, True, True, False], target=0.9)
+    0.56
+    """
+    confidence = np.asarray(confidence, dtype=float)
+    correct = np.asarray(correct, dtype=bool)
+    low, high = bounds
+    for threshold in np.round(np.arange(low, high + 1e-9, 0.01), 2):
+        kept = confidence >= threshold
+        if kept.any() and correct[kept].mean() >= target:
+            return float(threshold)
+    return float(high)
+
+
+def data_fingerprint(sources: Iterable[SourceFile]) -> str:
+    """SHA-256 over the training files' hashes, in order."""
+    digest = hashlib.sha256()
+    for source in sources:
+        digest.update(source.sha256.encode())
+    return digest.hexdigest()
+
+
+def _say(quiet: bool, text: str = "") -> None:
+    if not quiet:
+        print(text, file=sys.stderr)
+
+
+def train(
+    data: Sequence[str | Path] = (SEED_DIR,),
+    gold: Sequence[str | Path] = (),
+    root: Path | None = None,
+    c: float = DEFAULT_C,
+    cue_weight: float = DEFAULT_CUE_WEIGHT,
+    quiet: bool = False,
+) -> TrainResult:
+    """Train a new model version from labeled files and save it to the registry.
+
+    Parameters
+    ----------
+    data : sequence of str or Path
+        Labeled files or directories; validated first (``painclf validate``).
+    gold : sequence of str or Path
+        Fixed labeled files to report metrics on (never trained on).
+    root : Path, optional
+        The models directory; default ``models/``.
+    c, cue_weight : float
+        Model hyperparameters (``classifier.model.build_model``).
+    quiet : bool
+        Print nothing.
+
+    Returns
+    -------
+    TrainResult
+        The saved model and its metrics. The first model trained becomes
+        ``CURRENT``; later ones wait for ``painclf promote``.
+
+    Raises
+    ------
+    DataError
+        If the labeled data has errors (nothing is saved).
+    """
+    from classifier.card import write_card_files
+    from classifier.evaluate import evaluate_file
+    from classifier.predict import Classifier
+
+    frame, problems, sources = load_labeled(data)
+    for problem in problems:
+        _say(quiet, str(problem))
+    missing = [label for label in LABELS if label not in set(frame["label"])]
+    if len(frame) == 0 or missing:
+        from classifier.dataset import DataError
+
+        message = "no valid rows" if len(frame) == 0 else f"no examples of label(s) {missing}"
+        raise DataError([Problem(", ".join(s.path for s in sources) or "data", None, message)])
+    _say(quiet, f"training on {len(frame)} texts from {len(sources)} file(s)")
+    analyses = analyze_many(frame["text"].tolist())
+    labels = frame["label"].tolist()
+    urgent = frame["urgent"].astype(int).tolist()
+    cv = cross_validate(
+        frame["text"].tolist(), labels, urgent, analyses, c=c, cue_weight=cue_weight
+    )
+    _say(quiet, format_metrics(cv.metrics, f"stratified {CV_FOLDS}-fold cross-validation"))
+
+    confidence = cv.probabilities.max(axis=1)
+    correct = np.asarray(cv.predicted) == np.asarray(labels)
+    threshold = choose_review_threshold(confidence, correct)
+    model = build_model(c, cue_weight).fit([a.text for a in analyses], labels)
+
+    manifest: dict[str, Any] = {
+        "created": datetime.now(UTC).isoformat(timespec="seconds"),
+        "environment": environment(),
+        "rules_fingerprint": load_rules().fingerprint,
+        "classes": [str(label) for label in model.classes_],
+        "params": {"c": c, "cue_weight": cue_weight, "seed": RANDOM_SEED, "folds": CV_FOLDS},
+        "training_data": [asdict(source) for source in sources],
+        "training_data_sha256": data_fingerprint(sources),
+        "training_rows": len(frame),
+        "label_counts": {label: int((frame["label"] == label).sum()) for label in LABELS},
+        "needs_review_threshold": threshold,
+        "metrics": {"cross_validation": cv.metrics},
+    }
+    gold_metrics: dict[str, dict[str, Any]] = {}
+    if gold:
+        unsaved = Classifier(model, {**manifest, "version": "new"})
+        for path in gold:
+            report = evaluate_file(path, unsaved)
+            gold_metrics[str(path)] = report.metrics
+            _say(quiet, format_metrics(report.metrics, f"gold file {path}"))
+        manifest["metrics"]["gold"] = gold_metrics
+    files = write_card_files(manifest, frame, cv, analyses)
+    ref = save_version(model, manifest, files=files, root=root)
+    made_current = current_version(root) is None
+    if made_current:
+        set_current(ref.version, root, note="first model")
+    _say(
+        quiet,
+        f"saved model {ref.version} to {ref.path}"
+        + (
+            " (now current)"
+            if made_current
+            else f"; make it current: painclf promote {ref.version}"
+        ),
+    )
+    return TrainResult(ref, cv, problems, sources, gold_metrics, made_current)

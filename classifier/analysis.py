@@ -9,6 +9,7 @@ from __future__ import annotations
 import html
 import math
 import re
+from bisect import bisect_right
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date
@@ -50,6 +51,9 @@ _QUESTION_START = frozenset(
     ]
 )
 
+SEDENTARY = frozenset({"sedentary"})
+PAIN_WORDS = frozenset({"pain_word", "soreness_word", "sharp_quality"})
+COMPLAINT_WORDS = PAIN_WORDS | {"injury_event", "spine_complaint", "msk_complaint"}
 NOTE_EMPTY = "empty text: nothing to classify"
 NOTE_NO_WORDS = "no words to classify"
 
@@ -116,7 +120,13 @@ def clean_text(value: Any, max_chars: int = MAX_TEXT_CHARS) -> CleanText:
 
 @dataclass(slots=True)
 class Analysis:
-    """What the text analysis found in one text."""
+    """What the text analysis found in one text.
+
+    ``impersonal_questions`` holds the indexes of sentences that ask a question and
+    say nothing of the writer, in question form ("When is back pain with a fever an
+    emergency?"; not a symptom list that ends in a question mark);
+    ``self_sentences`` those where the writer speaks of themselves (I, me, myself).
+    """
 
     text: str
     cues: list[Cue]
@@ -127,6 +137,8 @@ class Analysis:
     self_reference: bool
     is_question: bool
     sentence_starts: tuple[int, ...] = ()
+    impersonal_questions: frozenset[int] = frozenset()
+    self_sentences: frozenset[int] = frozenset()
     notes: tuple[str, ...] = ()
     _current: frozenset[str] | None = field(default=None, repr=False)
 
@@ -138,12 +150,27 @@ class Analysis:
     def current_categories(self) -> frozenset[str]:
         """Categories with at least one cue that is not negated, hypothetical or past.
 
-        Includes ``long_duration`` when the complaint has lasted more than a week.
+        Also holds categories computed from the whole text: ``long_duration`` (the
+        complaint has lasted more than a week), ``impersonal_question`` (a question
+        that says nothing of the writer), ``no_pain`` (pain is denied and none is
+        reported) and ``other_person_complaint`` (every complaint is someone else's).
         """
         if self._current is None:
             current = {c.category for c in self.cues if c.is_current}
             if self.duration_days is not None and self.duration_days > LONG_DURATION_DAYS:
                 current.add("long_duration")
+            if self.is_question and not self.first_person:
+                current.add("impersonal_question")
+            complaints = [c for c in self.cues if c.category in COMPLAINT_WORDS]
+            if any("NEGATED" in c.modifiers for c in complaints) and not any(
+                c.is_current and c.category in PAIN_WORDS for c in complaints
+            ):
+                current.add("no_pain")
+            current_complaints = [c for c in complaints if c.is_current]
+            if current_complaints and all(
+                "OTHER_PERSON" in c.modifiers for c in current_complaints
+            ):
+                current.add("other_person_complaint")
             self._current = frozenset(current)
         return self._current
 
@@ -170,16 +197,39 @@ def _analysis_from_doc(doc: Any, clean: CleanText, today: date | None) -> Analys
     sentence_starts = (
         tuple(doc[start].idx for start in segments.starts) if segments and len(doc) else (0,)
     )
+    impersonal: set[int] = set()
+    self_sentences: set[int] = set()
+    if segments and len(doc):
+        for index in range(len(segments.starts)):
+            start, end = segments.bounds(index)
+            norms_here = {t.norm_ for t in doc[start:end]}
+            if norms_here & SELF_REFERENCE:
+                self_sentences.add(index)
+            first = next((t.norm_ for t in doc[start:end] if not t.is_space), "")
+            if "?" in norms_here and first in _QUESTION_START and not norms_here & FIRST_PERSON:
+                impersonal.add(index)
+    if durations and any(c.category in SEDENTARY for c in cues):
+        # "couch potato for months": that duration is the rest before the activity,
+        # not how long the complaint has lasted.
+        sedentary = {c.sentence for c in cues if c.category in SEDENTARY and c.is_current}
+        starts = [doc[start].idx for start in segments.starts] if segments else [0]
+        complaint_durations = [
+            m for m in durations if bisect_right(starts, m.start) - 1 not in sedentary
+        ]
+    else:
+        complaint_durations = durations
     return Analysis(
         text=clean.text,
         cues=cues,
         durations=durations,
-        duration_days=duration_days(durations),
+        duration_days=duration_days(complaint_durations),
         n_tokens=len(norms),
         first_person=any(norm in FIRST_PERSON for norm in norms),
         self_reference=any(norm in SELF_REFERENCE for norm in norms),
         is_question=is_question,
         sentence_starts=sentence_starts,
+        impersonal_questions=frozenset(impersonal),
+        self_sentences=frozenset(self_sentences),
         notes=clean.notes,
     )
 

@@ -23,7 +23,11 @@ from classifier.rules import MODIFIER_CATEGORIES, ContextRule
 
 @dataclass(slots=True)
 class Cue:
-    """One matched cue: a span of tokens of one category, with its context modifiers."""
+    """One matched cue: a span of tokens of one category, with its context modifiers.
+
+    ``owner`` is ``"self"`` or ``"other"`` when a possessive stands just before the
+    cue ("my back", "his leg"), else None.
+    """
 
     category: str
     start: int
@@ -33,6 +37,7 @@ class Cue:
     text: str
     sentence: int
     modifiers: set[str] = field(default_factory=set)
+    owner: str | None = None
 
     @property
     def is_current(self) -> bool:
@@ -83,20 +88,26 @@ class Segments:
 def select_triggers(
     matches: Sequence[tuple[int, int, ContextRule]], cues: Sequence[Cue]
 ) -> list[Trigger]:
-    """Resolve overlapping context matches: the longest wins, and a cue beats a trigger inside it.
+    """Resolve overlapping context matches.
 
+    Of overlapping triggers of one category the longest wins; a pseudo-trigger
+    ("no improvement") blocks every trigger it overlaps; triggers of different
+    categories may overlap ("my dad had" is both another person and the past).
     A trigger that lies within a strictly longer cue is part of that cue ("no
     bladder control", "can't walk") and does not modify anything.
     """
     candidates = sorted(matches, key=lambda m: (m[0] - m[1], m[0]))
-    taken: list[tuple[int, int]] = []
+    taken: list[tuple[int, int, str]] = []
     triggers: list[Trigger] = []
     for start, end, rule in candidates:
         if any(c.start <= start and end <= c.end and c.end - c.start > end - start for c in cues):
             continue
-        if any(start < t_end and t_start < end for t_start, t_end in taken):
+        if any(
+            start < t_end and t_start < end and (category in (rule.category, "PSEUDO"))
+            for t_start, t_end, category in taken
+        ):
             continue
-        taken.append((start, end))
+        taken.append((start, end, rule.category))
         if rule.category != "PSEUDO":
             triggers.append(Trigger(start, end, rule))
     triggers.sort(key=lambda t: t.start)
@@ -154,7 +165,7 @@ def apply_context(cues: Sequence[Cue], triggers: Sequence[Trigger], segments: Se
                 if (
                     cue.start < scope.stop
                     and scope.start < cue.end
-                    and not (cue.start < trigger.end and trigger.start < cue.end)
+                    and not (trigger.start <= cue.start and cue.end <= trigger.end)
                     and trigger.rule.applies_to(cue.category)
                 ):
                     cue.modifiers.add(category)

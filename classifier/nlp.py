@@ -38,6 +38,31 @@ def _segments(doc: Doc) -> Segments:
     return Segments(tuple(sorted(starts)), len(doc))
 
 
+POSSESSIVE_OWNER = {
+    "my": "self",
+    "his": "other",
+    "her": "other",
+    "their": "other",
+    "your": "other",
+    "'s": "other",
+}
+# Words that may stand between a possessive and its site: "my lower left back".
+_OWNER_SKIP = frozenset({"own", "lower", "upper", "left", "right", "mid", "middle", "whole", "bad"})
+
+
+def _owner(doc: Doc, start: int) -> str | None:
+    """Whose body part a cue names, from a possessive just before (or at) its start."""
+    index = start
+    while index >= 0 and start - index <= 3:
+        norm = doc[index].norm_
+        if norm in POSSESSIVE_OWNER:
+            return POSSESSIVE_OWNER[norm]
+        if index < start and norm not in _OWNER_SKIP:
+            return None
+        index -= 1
+    return None
+
+
 class CueMatcher:
     """Find every lexicon phrase in a doc and store the cues in ``doc._.painclf_cues``."""
 
@@ -45,6 +70,8 @@ class CueMatcher:
         self.phrase_matcher = PhraseMatcher(nlp.vocab, attr=MATCH_ATTR)
         self.matcher = Matcher(nlp.vocab)
         self.categories: dict[int, str] = {}
+        self.overrides = {lex.category: frozenset(lex.overrides) for lex in rules.lexicons}
+        self.sites = frozenset(lex.category for lex in rules.lexicons if lex.group == "site")
         for lexicon in rules.lexicons:
             key = f"cue:{lexicon.category}"
             self.categories[nlp.vocab.strings.add(key)] = lexicon.category
@@ -80,8 +107,21 @@ class CueMatcher:
                         span.end_char,
                         span.text,
                         segments.index(start),
+                        owner=_owner(doc, start) if category in self.sites else None,
                     )
                 )
+        overriding = [c for c in cues if self.overrides.get(c.category)]
+        if overriding:
+            cues = [
+                cue
+                for cue in cues
+                if not any(
+                    cue.category in self.overrides[big.category]
+                    and big.start <= cue.start
+                    and cue.end <= big.end
+                    for big in overriding
+                )
+            ]
         cues.sort(key=lambda cue: (cue.start, cue.end))
         doc._.set(CUES_ATTR, cues)
         doc._.set(SEGMENTS_ATTR, segments)
@@ -165,6 +205,7 @@ class ComboComponent:
                             span.text,
                             anchor.sentence,
                             modifiers,
+                            owner=next((p.owner for p in parts if p.owner), None),
                         )
                     )
         if derived:

@@ -36,7 +36,7 @@ CONTEXT_CATEGORIES = (*MODIFIER_CATEGORIES, "PSEUDO", "TERMINATE")
 DIRECTIONS = ("FORWARD", "BACKWARD", "BIDIRECTIONAL", "PSEUDO", "TERMINATE")
 MAX_EXPANSIONS = 10_000
 # Categories computed in code rather than matched from a lexicon; rules may name them.
-BUILTIN_CATEGORIES = ("long_duration",)
+BUILTIN_CATEGORIES = ("long_duration", "impersonal_question", "no_pain", "other_person_complaint")
 
 
 class RuleError(ValueError):
@@ -151,17 +151,24 @@ def expand_term(term: str) -> list[str]:
 
 @dataclass(frozen=True)
 class CueLexicon:
-    """One category of cues (``nerve_sign``, ``activity``...) and the terms that signal it."""
+    """One category of cues (``numbness``, ``activity``...) and the terms that signal it.
+
+    ``overrides`` names categories whose cues inside a cue of this one are dropped:
+    "like I got hit by a truck" is soreness, not the trauma "hit by a truck".
+    """
 
     category: str
     description: str
     terms: tuple[str, ...]
     group: str = "general"
     patterns: tuple[tuple[Mapping[str, Any], ...], ...] = ()
+    overrides: tuple[str, ...] = ()
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any], where: str = "lexicon") -> CueLexicon:
-        _check_keys(data, {"category", "description", "terms"}, {"group", "patterns"}, where)
+        _check_keys(
+            data, {"category", "description", "terms"}, {"group", "patterns", "overrides"}, where
+        )
         category = data["category"]
         if not isinstance(category, str) or not category.isidentifier():
             raise RuleError(f"{where}: 'category' must be an identifier, got {category!r}")
@@ -180,6 +187,7 @@ class CueLexicon:
             terms,
             str(data.get("group", "general")),
             tuple(tuple(pattern) for pattern in patterns),
+            _str_list(data.get("overrides", []), where, "overrides", allow_empty=True),
         )
 
     def to_dict(self) -> dict[str, Any]:
@@ -191,6 +199,8 @@ class CueLexicon:
         }
         if self.patterns:
             data["patterns"] = [list(pattern) for pattern in self.patterns]
+        if self.overrides:
+            data["overrides"] = list(self.overrides)
         return data
 
     def phrases(self) -> list[str]:
@@ -344,7 +354,9 @@ class UrgentRule:
     ``historical_ok``: "history of cancer" is itself the flag) or about another
     person who is not the one written about. With ``stable_after_days``, a cue in a
     sentence that reports a longer duration and no worsening is long-standing and
-    stable, so it does not count.
+    stable, so it does not count. With ``new_complaint_days``, the required
+    complaint must be new: a text whose complaint has lasted longer, with nothing
+    new or worse, raises no flag ("history of cancer, with *new* back pain").
     """
 
     flag: str
@@ -353,18 +365,20 @@ class UrgentRule:
     requires: tuple[str, ...] = ()
     historical_ok: bool = False
     stable_after_days: int | None = None
+    new_complaint_days: int | None = None
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any], where: str = "urgent rule") -> UrgentRule:
         _check_keys(
             data,
             {"flag", "reason", "cues"},
-            {"requires", "historical_ok", "stable_after_days", "comment"},
+            {"requires", "historical_ok", "stable_after_days", "new_complaint_days", "comment"},
             where,
         )
-        stable = data.get("stable_after_days")
-        if stable is not None and (not isinstance(stable, int) or stable < 1):
-            raise RuleError(f"{where}: 'stable_after_days' must be a positive integer")
+        for key in ("stable_after_days", "new_complaint_days"):
+            value = data.get(key)
+            if value is not None and (not isinstance(value, int) or value < 1):
+                raise RuleError(f"{where}: '{key}' must be a positive integer")
         historical_ok = data.get("historical_ok", False)
         if not isinstance(historical_ok, bool):
             raise RuleError(f"{where}: 'historical_ok' must be true or false")
@@ -374,7 +388,8 @@ class UrgentRule:
             cues=_str_list(data["cues"], where, "cues"),
             requires=_str_list(data.get("requires", []), where, "requires", allow_empty=True),
             historical_ok=historical_ok,
-            stable_after_days=stable,
+            stable_after_days=data.get("stable_after_days"),
+            new_complaint_days=data.get("new_complaint_days"),
         )
 
     def to_dict(self) -> dict[str, Any]:
@@ -385,6 +400,8 @@ class UrgentRule:
             data["historical_ok"] = True
         if self.stable_after_days is not None:
             data["stable_after_days"] = self.stable_after_days
+        if self.new_complaint_days is not None:
+            data["new_complaint_days"] = self.new_complaint_days
         return data
 
 
@@ -482,6 +499,8 @@ def _cross_check(rules: RuleSet) -> None:
         if unknown := sorted(set(names) - known):
             raise RuleError(f"{where} names unknown cue categories {unknown}")
 
+    for lexicon in rules.lexicons:
+        check(lexicon.overrides, f"lexicons/{lexicon.category}.json")
     for combo in rules.combos:
         check(itertools.chain.from_iterable(combo.all_of), f"combos.json: {combo.category}")
     for rule in rules.urgent_rules:

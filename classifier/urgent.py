@@ -16,10 +16,8 @@ from classifier.rules import RuleSet, UrgentRule
 
 # Cues that say someone has a complaint; used to tell whose complaint a text is about.
 COMPLAINT_CATEGORIES = frozenset(
-    {"pain_word", "soreness_word", "spine_complaint", "msk_complaint", "sharp_quality"}
+    {"spine_complaint", "msk_complaint", "pain_word", "soreness_word", "sharp_quality"}
 )
-SITE_CATEGORIES = frozenset({"site_spine", "site_msk"})
-_THIRD_PERSON = ("his ", "her ", "their ")
 CHANGE_CATEGORIES = frozenset({"worsening", "onset_new"})
 
 
@@ -37,32 +35,44 @@ class UrgentFinding:
 
 
 def written_about_other_person(analysis: Analysis) -> bool:
-    """Whether the complaint in the text is someone else's ("my husband fell...", "her back...").
+    """Whether another person's red flag counts: the writer has no complaint of their own.
 
-    A red flag about another person counts only when that person is the one the
-    text is about; "my dad had cancer" in a text about the writer's own back does not.
+    "My husband has chest pain, I'm scared" is about the husband, so his flag
+    counts; in "my dad had cancer, and my back is sore from the gym" the writer's
+    own complaint is what the text is about, and the father's cancer is history.
+    A complaint is the writer's when its site is theirs ("my back") or, with no
+    owner named, when it stands in a sentence where the writer says I or me.
     """
+    others = [c for c in analysis.cues if c.owner == "other" and c.category in COMPLAINT_CATEGORIES]
     for cue in analysis.cues:
         if (
-            cue.is_current
-            and cue.category in COMPLAINT_CATEGORIES
-            and "OTHER_PERSON" in cue.modifiers
+            cue.category not in COMPLAINT_CATEGORIES
+            or not cue.is_current
+            or "OTHER_PERSON" in cue.modifiers
         ):
-            return True
-    sites = [c for c in analysis.cues if c.category in SITE_CATEGORIES and c.is_current]
-    if any(c.text.lower().startswith(_THIRD_PERSON) for c in sites):
-        return True
-    writer_site = any(c.text.lower().startswith("my ") for c in sites)
-    return not analysis.self_reference and not writer_site
+            continue
+        if cue.owner == "self":
+            return False
+        if (
+            cue.owner is None
+            and cue.sentence in analysis.self_sentences
+            and not any(o.start <= cue.start and cue.end <= o.end for o in others)
+        ):
+            return False
+    return True
 
 
 def _long_standing(cue: Cue, analysis: Analysis, days: int) -> bool:
-    """The cue's sentence reports a duration over ``days`` and nothing new or worse."""
+    """The cue's sentence reports a duration over ``days`` (or "all my life") and
+    nothing new or worse."""
     long_ago = any(
         mention.kind == "span"
         and mention.days > days
         and analysis.sentence_of_char(mention.start) == cue.sentence
         for mention in analysis.durations
+    ) or any(
+        c.category == "long_standing" and c.is_current and c.sentence == cue.sentence
+        for c in analysis.cues
     )
     if not long_ago:
         return False
@@ -72,9 +82,18 @@ def _long_standing(cue: Cue, analysis: Analysis, days: int) -> bool:
     )
 
 
+def _complaint_is_old(analysis: Analysis, days: int) -> bool:
+    """The complaint has lasted more than ``days`` and nothing is new or worse."""
+    if analysis.duration_days is None or analysis.duration_days <= days:
+        return False
+    return not analysis.current_categories.intersection(CHANGE_CATEGORIES)
+
+
 def _counts(cue: Cue, rule: UrgentRule, analysis: Analysis, other_person_ok: bool) -> bool:
     modifiers = cue.modifiers
     if "NEGATED" in modifiers or "HYPOTHETICAL" in modifiers:
+        return False
+    if cue.sentence in analysis.impersonal_questions:
         return False
     if "HISTORICAL" in modifiers and not rule.historical_ok:
         return False
@@ -118,6 +137,8 @@ def find_red_flags(analysis: Analysis, rules: RuleSet) -> list[UrgentFinding]:
         if rule.flag in findings:
             continue
         if rule.requires and not current.intersection(rule.requires):
+            continue
+        if rule.new_complaint_days and _complaint_is_old(analysis, rule.new_complaint_days):
             continue
         for cue in analysis.cues:
             if cue.category in rule.cues and _counts(cue, rule, analysis, other_person_ok):

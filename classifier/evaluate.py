@@ -236,3 +236,35 @@ def evaluate_file(path: str | Path, classifier: Any, worst: int = 15) -> Evaluat
     if errors:
         raise DataError(errors)
     return evaluate_frame(clean, classifier, file=str(path), worst=worst)
+
+
+def compare_baselines(path: str | Path, report: EvaluationReport) -> dict[str, dict[str, Any]]:
+    """Metrics of painclf and of the two seed-trained baselines on the same labeled file.
+
+    The baselines (word TF-IDF + logistic regression, spaCy textcat bag-of-words)
+    are trained on the seed data here, so the comparison is like for like.
+    """
+    from classifier.baselines import train_baselines
+    from classifier.config import SEED_DIR
+    from classifier.dataset import load_labeled, read_labeled, validate_labeled
+
+    seed, _, _ = load_labeled([SEED_DIR])
+    frame, _, _ = read_labeled([path])
+    rows, _ = validate_labeled(frame, check_duplicates=False)
+    results = {f"painclf {report.model_version}": report.metrics}
+    for baseline in train_baselines(seed["text"].tolist(), seed["label"].tolist()):
+        predicted = baseline.predict_labels(rows["text"].tolist())
+        results[baseline.name] = compute_metrics(rows["label"], predicted)
+    return results
+
+
+def format_comparison(results: dict[str, dict[str, Any]]) -> str:
+    """A table of accuracy, macro-F1 and urgent recall per model."""
+    lines = [f"{'model':<32} {'accuracy':>9} {'macro-F1':>9} {'urgent recall':>14}"]
+    for name, metrics in results.items():
+        urgent = metrics.get("urgent", {}).get("recall")
+        shown = "n/a (no flag)" if urgent is None else f"{urgent:.3f}"
+        lines.append(
+            f"{name:<32} {metrics['accuracy']:>9.3f} {metrics['macro_f1']:>9.3f} {shown:>14}"
+        )
+    return "\n".join(lines)

@@ -82,9 +82,12 @@ def evidence_of(analysis: Analysis, rules: RuleSet) -> tuple[str, ...]:
     groups.update({combo.category: combo.group for combo in rules.combos})
     shown: list[str] = []
     spans: list[Cue] = []
+    durations = [(m.start, m.end) for m in analysis.durations]
     for cue in analysis.cues:
         if groups.get(cue.category) in _EVIDENCE_SKIP_GROUPS or cue.category in _EVIDENCE_SKIP:
             continue
+        if any(start <= cue.start_char and cue.end_char <= end for start, end in durations):
+            continue  # shown with its duration below
         if any(cue.start >= s.start and cue.end <= s.end for s in spans):
             continue
         spans = [s for s in spans if not (s.start >= cue.start and s.end <= cue.end)]

@@ -13,16 +13,18 @@ from bisect import bisect_right
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date
+from functools import cache
 from typing import Any
 
 from classifier.config import LONG_DURATION_DAYS, MAX_TEXT_CHARS
 from classifier.context import Cue
 from classifier.duration import DurationMention, duration_days, find_durations
-from classifier.nlp import CUES_ATTR, SEGMENTS_ATTR, get_nlp
+from classifier.nlp import CUES_ATTR, TOKENS_ATTR, TokenTable, get_nlp, pipe_texts, token_table
 
 _TAG = re.compile(r"<\s*/?\s*[a-zA-Z][^<>]{0,500}>")
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 _SPACES = re.compile(r"[ \t\u00a0]{2,}")
+_ASCII_LETTER = re.compile(r"[A-Za-z]")
 FIRST_PERSON = frozenset({"i", "me", "my", "mine", "myself", "im", "ive"})
 # "my" is left out here: "my dad had cancer" names a relative, not the writer's own complaint.
 SELF_REFERENCE = frozenset({"i", "me", "myself", "im", "ive"})
@@ -110,11 +112,15 @@ def clean_text(value: Any, max_chars: int = MAX_TEXT_CHARS) -> CleanText:
     text = _SPACES.sub(" ", text.replace("\u00a0", " ")).strip()
     if not text:
         return CleanText("", (*notes, NOTE_EMPTY))
-    letters = [ch for ch in text if ch.isalpha()]
-    if not letters:
-        notes.append(NOTE_NO_WORDS)
-    elif len(letters) >= 12 and sum(ch.isascii() for ch in letters) < 0.5 * len(letters):
-        notes.append("text does not look like English: the model reads English only")
+    if text.isascii():
+        if not _ASCII_LETTER.search(text):
+            notes.append(NOTE_NO_WORDS)
+    else:
+        letters = [ch for ch in text if ch.isalpha()]
+        if not letters:
+            notes.append(NOTE_NO_WORDS)
+        elif len(letters) >= 12 and sum(ch.isascii() for ch in letters) < 0.5 * len(letters):
+            notes.append("text does not look like English: the model reads English only")
     return CleanText(text, tuple(notes))
 
 
@@ -180,52 +186,68 @@ class Analysis:
 
     def sentence_of_char(self, char: int) -> int:
         """Index of the sentence that holds character offset ``char``."""
-        index = 0
-        for i, start in enumerate(self.sentence_starts):
-            if start > char:
-                break
-            index = i
-        return index
+        return max(0, bisect_right(self.sentence_starts, char) - 1)
+
+
+@cache
+def _hashes() -> dict[str, frozenset[int]]:
+    """NORM hashes of the word sets the analysis looks for (strings are added once)."""
+    strings = get_nlp().vocab.strings
+    words = {
+        "first_person": FIRST_PERSON,
+        "self_reference": SELF_REFERENCE,
+        "question_start": _QUESTION_START,
+        "question_mark": frozenset({"?"}),
+    }
+    return {name: frozenset(strings.add(w) for w in group) for name, group in words.items()}
 
 
 def _analysis_from_doc(doc: Any, clean: CleanText, today: date | None) -> Analysis:
-    cues = doc._.get(CUES_ATTR) or []
-    segments = doc._.get(SEGMENTS_ATTR)
+    cues = doc.user_data.get(CUES_ATTR) or []
+    table: TokenTable = doc.user_data.get(TOKENS_ATTR) or token_table(doc)
+    hashes = _hashes()
     durations = find_durations(clean.text, today=today) if clean.text else []
-    norms = [token.norm_ for token in doc if not token.is_space]
-    is_question = "?" in clean.text or bool(norms and norms[0] in _QUESTION_START)
+    norm_set = table.norm_set
+    is_question = bool(
+        norm_set & hashes["question_mark"]
+        or (len(table.norms) and int(table.norms[0]) in hashes["question_start"])
+    )
+    segments = table.segments
     sentence_starts = (
-        tuple(doc[start].idx for start in segments.starts) if segments and len(doc) else (0,)
+        tuple(int(table.starts[start]) for start in segments.starts) if len(doc) else (0,)
     )
     impersonal: set[int] = set()
     self_sentences: set[int] = set()
-    if segments and len(doc):
+    first_person = not norm_set.isdisjoint(hashes["first_person"])
+    self_reference = not norm_set.isdisjoint(hashes["self_reference"])
+    if len(doc) and (self_reference or is_question):
         for index in range(len(segments.starts)):
             start, end = segments.bounds(index)
-            norms_here = {t.norm_ for t in doc[start:end]}
-            if norms_here & SELF_REFERENCE:
+            here = set(table.norms[start:end].tolist())
+            if not here.isdisjoint(hashes["self_reference"]):
                 self_sentences.add(index)
-            first = next((t.norm_ for t in doc[start:end] if not t.is_space), "")
-            if "?" in norms_here and first in _QUESTION_START and not norms_here & FIRST_PERSON:
+            if (
+                not here.isdisjoint(hashes["question_mark"])
+                and int(table.norms[start]) in hashes["question_start"]
+                and here.isdisjoint(hashes["first_person"])
+            ):
                 impersonal.add(index)
+    complaint_durations = durations
     if durations and any(c.category in SEDENTARY for c in cues):
         # "couch potato for months": that duration is the rest before the activity,
         # not how long the complaint has lasted.
         sedentary = {c.sentence for c in cues if c.category in SEDENTARY and c.is_current}
-        starts = [doc[start].idx for start in segments.starts] if segments else [0]
         complaint_durations = [
-            m for m in durations if bisect_right(starts, m.start) - 1 not in sedentary
+            m for m in durations if bisect_right(sentence_starts, m.start) - 1 not in sedentary
         ]
-    else:
-        complaint_durations = durations
     return Analysis(
         text=clean.text,
         cues=cues,
         durations=durations,
         duration_days=duration_days(complaint_durations),
-        n_tokens=len(norms),
-        first_person=any(norm in FIRST_PERSON for norm in norms),
-        self_reference=any(norm in SELF_REFERENCE for norm in norms),
+        n_tokens=len(doc),
+        first_person=first_person,
+        self_reference=self_reference,
         is_question=is_question,
         sentence_starts=sentence_starts,
         impersonal_questions=frozenset(impersonal),
@@ -259,7 +281,7 @@ def analyze_many(
     [21.0, None]
     """
     cleaned = [clean_text(text) for text in texts]
-    docs = get_nlp().pipe((c.text for c in cleaned), batch_size=batch_size)
+    docs = pipe_texts([c.text for c in cleaned], batch_size=batch_size)
     return [_analysis_from_doc(doc, clean, today) for doc, clean in zip(docs, cleaned, strict=True)]
 
 

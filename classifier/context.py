@@ -97,10 +97,14 @@ def select_triggers(
     bladder control", "can't walk") and does not modify anything.
     """
     candidates = sorted(matches, key=lambda m: (m[0] - m[1], m[0]))
+    long_cues = [(c.start, c.end) for c in cues if c.end - c.start > 1]
     taken: list[tuple[int, int, str]] = []
     triggers: list[Trigger] = []
     for start, end, rule in candidates:
-        if any(c.start <= start and end <= c.end and c.end - c.start > end - start for c in cues):
+        if long_cues and any(
+            c_start <= start and end <= c_end and c_end - c_start > end - start
+            for c_start, c_end in long_cues
+        ):
             continue
         if any(
             start < t_end and t_start < end and (category in (rule.category, "PSEUDO"))

@@ -111,6 +111,13 @@ class CueFeaturizer(TransformerMixin, BaseEstimator):
         """Cue features of texts that were already analysed (no second spaCy pass)."""
         check_is_fitted(self, "feature_names_")
         index = {name: i for i, name in enumerate(self.feature_names_)}
+        # (category, modifier or None) -> column, so the loop below builds no strings.
+        cue_columns: dict[tuple[str, str | None], int] = {}
+        for name, column in index.items():
+            parts = name.split(":")
+            if parts[0] == "cue":
+                modifier = parts[2].upper() if len(parts) > 2 else None
+                cue_columns[(parts[1], modifier)] = column
         rows: list[int] = []
         cols: list[int] = []
         vals: list[float] = []
@@ -118,10 +125,11 @@ class CueFeaturizer(TransformerMixin, BaseEstimator):
         for row, analysis in enumerate(analyses):
             counts: dict[int, int] = {}
             for cue in analysis.cues:
-                keys = [f"cue:{cue.category}"] if cue.is_current else []
-                keys.extend(f"cue:{cue.category}:{m.lower()}" for m in cue.modifiers)
+                keys = [(cue.category, m) for m in cue.modifiers]
+                if cue.is_current:
+                    keys.append((cue.category, None))
                 for key in keys:
-                    column = index.get(key)
+                    column = cue_columns.get(key)
                     if column is not None:
                         counts[column] = counts.get(column, 0) + 1
             signals = [f"duration:{duration_bucket(analysis.duration_days)}"]

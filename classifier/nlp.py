@@ -8,34 +8,98 @@ same words ("can not") to every rule.
 
 from __future__ import annotations
 
+import re
 from collections import defaultdict
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
 from functools import cache
+from typing import Any
 
+import numpy as np
 import spacy
+from spacy.attrs import IDX, IS_SPACE, LENGTH, NORM
 from spacy.language import Language
 from spacy.matcher import Matcher, PhraseMatcher
 from spacy.tokens import Doc
+from spacy.vocab import Vocab
 
 from classifier.context import Cue, Segments, apply_context, select_triggers
 from classifier.rules import ComboRule, RuleSet, expand_term, load_rules
 
 CUES_ATTR = "painclf_cues"
-SEGMENTS_ATTR = "painclf_segments"
+TOKENS_ATTR = "painclf_tokens"
 MATCH_ATTR = "NORM"
+# The raw text of a doc, kept in user_data: Doc.text rebuilds it from every token.
+TEXT_KEY = "painclf_text"
 
 
 def _register_extensions() -> None:
-    for attr in (CUES_ATTR, SEGMENTS_ATTR):
+    # Components keep their results in doc.user_data (cheap to read and write);
+    # the extensions expose them the spaCy way: doc._.painclf_cues.
+    for attr in (CUES_ATTR, TOKENS_ATTR):
         if not Doc.has_extension(attr):
-            Doc.set_extension(attr, default=None)
+            Doc.set_extension(attr, getter=lambda doc, key=attr: doc.user_data.get(key))
 
 
-def _segments(doc: Doc) -> Segments:
-    """Sentences from the sentencizer, also split at line breaks (tickets use them as stops)."""
-    starts = {sent.start for sent in doc.sents} if len(doc) else {0}
-    if "\n" in doc.text:
-        starts.update(t.i + 1 for t in doc if t.is_space and "\n" in t.text and t.i + 1 < len(doc))
-    return Segments(tuple(sorted(starts)), len(doc))
+@dataclass(frozen=True, slots=True)
+class TokenTable:
+    """Per-token arrays of one doc, read once so later steps need no Token objects.
+
+    ``norms`` are the NORM hashes, ``starts`` and ``ends`` character offsets, and
+    ``segments`` the sentences (split also at line breaks: tickets use them as stops).
+    """
+
+    norms: np.ndarray
+    starts: np.ndarray
+    ends: np.ndarray
+    segments: Segments
+    norm_set: frozenset[int]
+    text: str
+
+
+def token_table(doc: Doc) -> TokenTable:
+    """Build the ``TokenTable`` of a doc with one ``to_array`` call."""
+    n = len(doc)
+    text = doc.user_data.get(TEXT_KEY)
+    if text is None:
+        text = doc.text
+    if n == 0:
+        empty = np.zeros(0, dtype=np.uint64)
+        return TokenTable(empty, empty, empty, Segments((0,), 0), frozenset(), text)
+    table = doc.to_array([NORM, IDX, LENGTH, IS_SPACE])
+    norms = table[:, 0]
+    starts = table[:, 1].astype(np.int64)
+    ends = starts + table[:, 2].astype(np.int64)
+    # A sentence ends after terminal punctuation (as spaCy's sentencizer does) and at
+    # a line break, which tickets use as a full stop.
+    norm_list = norms.tolist()
+    ends_here = _sentence_end_hashes(doc.vocab)
+    sentence_starts = {0}
+    for i, norm in enumerate(norm_list[:-1]):
+        if norm in ends_here and norm_list[i + 1] not in ends_here:
+            sentence_starts.add(i + 1)
+    if "\n" in text:
+        for i in np.flatnonzero(table[:, 3]).tolist():
+            if i + 1 < n and "\n" in text[int(starts[i]) : int(ends[i])]:
+                sentence_starts.add(i + 1)
+    return TokenTable(
+        norms,
+        starts,
+        ends,
+        Segments(tuple(sorted(sentence_starts)), n),
+        frozenset(norm_list),
+        text,
+    )
+
+
+SENTENCE_END = (".", "!", "?", "...", "..", "…", "?!", "!?", "!!", "??", "!!!", "???")
+_SENTENCE_END_CACHE: set[int] = set()
+
+
+def _sentence_end_hashes(vocab: Vocab) -> set[int]:
+    if not _SENTENCE_END_CACHE:
+        _SENTENCE_END_CACHE.update(vocab.strings.add(mark) for mark in SENTENCE_END)
+    return _SENTENCE_END_CACHE
 
 
 POSSESSIVE_OWNER = {
@@ -50,17 +114,62 @@ POSSESSIVE_OWNER = {
 _OWNER_SKIP = frozenset({"own", "lower", "upper", "left", "right", "mid", "middle", "whole", "bad"})
 
 
-def _owner(doc: Doc, start: int) -> str | None:
-    """Whose body part a cue names, from a possessive just before (or at) its start."""
-    index = start
-    while index >= 0 and start - index <= 3:
-        norm = doc[index].norm_
-        if norm in POSSESSIVE_OWNER:
-            return POSSESSIVE_OWNER[norm]
-        if index < start and norm not in _OWNER_SKIP:
-            return None
-        index -= 1
-    return None
+class GatedMatcher:
+    """Token patterns that run only on docs holding the words each pattern needs.
+
+    spaCy's ``Matcher`` checks every pattern at every token, which costs far more
+    than the ``PhraseMatcher``; most patterns need a rare word ("without", a year)
+    that most docs lack, so each pattern gets its own matcher and a gate: the NORMs
+    its required tokens accept, and, for regex tokens, a search over the text.
+    """
+
+    def __init__(self, vocab: Vocab) -> None:
+        self.vocab = vocab
+        self.entries: list[tuple[Matcher, list[frozenset[int]], re.Pattern[str] | None]] = []
+        self.any_gate: frozenset[int] = frozenset()
+        self.ungated = False
+
+    def __len__(self) -> int:
+        return len(self.entries)
+
+    def add(self, key: str, pattern: list[dict[str, Any]]) -> None:
+        matcher = Matcher(self.vocab)
+        matcher.add(key, [pattern])
+        gates: list[frozenset[int]] = []
+        text_gate = None
+        for spec in pattern:
+            if spec.get("OP") in ("?", "*", "!") or str(spec.get("OP", "")).startswith("{0"):
+                continue
+            for attr in ("NORM", "LOWER"):
+                value = spec.get(attr)
+                if isinstance(value, str):
+                    gates.append(frozenset({self.vocab.strings.add(value)}))
+                elif isinstance(value, dict) and "IN" in value:
+                    gates.append(frozenset(self.vocab.strings.add(v) for v in value["IN"]))
+            for attr in ("TEXT", "LOWER"):
+                value = spec.get(attr)
+                regex = value.get("REGEX") if isinstance(value, dict) else None
+                if isinstance(regex, str) and text_gate is None:
+                    body = regex.removeprefix("^").removesuffix("$")
+                    text_gate = re.compile(rf"(?<!\w)(?:{body})(?!\w)", re.IGNORECASE)
+        self.entries.append((matcher, gates, text_gate))
+        if gates:
+            self.any_gate = self.any_gate.union(*gates)
+        else:
+            self.ungated = True
+
+    def __call__(self, doc: Doc, table: TokenTable) -> list[tuple[int, int, int]]:
+        matches: list[tuple[int, int, int]] = []
+        present = table.norm_set & self.any_gate
+        if not present and not self.ungated:
+            return matches
+        for matcher, gates, text_gate in self.entries:
+            if any(present.isdisjoint(gate) for gate in gates):
+                continue
+            if text_gate is not None and not text_gate.search(table.text):
+                continue
+            matches.extend(matcher(doc))
+        return matches
 
 
 class CueMatcher:
@@ -68,46 +177,69 @@ class CueMatcher:
 
     def __init__(self, nlp: Language, rules: RuleSet) -> None:
         self.phrase_matcher = PhraseMatcher(nlp.vocab, attr=MATCH_ATTR)
-        self.matcher = Matcher(nlp.vocab)
+        self.matcher = GatedMatcher(nlp.vocab)
         self.categories: dict[int, str] = {}
         self.overrides = {lex.category: frozenset(lex.overrides) for lex in rules.lexicons}
         self.sites = frozenset(lex.category for lex in rules.lexicons if lex.group == "site")
+        strings = nlp.vocab.strings
+        self.possessives = {strings.add(word): owner for word, owner in POSSESSIVE_OWNER.items()}
+        self.owner_skip = frozenset(strings.add(word) for word in _OWNER_SKIP)
         for lexicon in rules.lexicons:
             key = f"cue:{lexicon.category}"
-            self.categories[nlp.vocab.strings.add(key)] = lexicon.category
+            self.categories[strings.add(key)] = lexicon.category
             self.phrase_matcher.add(key, list(nlp.tokenizer.pipe(lexicon.phrases())))
-            if lexicon.patterns:
-                self.matcher.add(key, [list(pattern) for pattern in lexicon.patterns])
-        self.has_patterns = len(self.matcher) > 0
+            for pattern in lexicon.patterns:
+                self.matcher.add(key, list(pattern))
+
+    def owner(self, norms: np.ndarray, start: int) -> str | None:
+        """Whose body part a cue names, from a possessive just before (or at) its start."""
+        index = start
+        while index >= 0 and start - index <= 3:
+            norm = int(norms[index])
+            if norm in self.possessives:
+                return self.possessives[norm]
+            if index < start and norm not in self.owner_skip:
+                return None
+            index -= 1
+        return None
 
     def __call__(self, doc: Doc) -> Doc:
+        table = token_table(doc)
+        doc.user_data[TOKENS_ATTR] = table
         matches = self.phrase_matcher(doc)
-        if self.has_patterns:
-            matches += self.matcher(doc)
-        segments = _segments(doc)
+        if self.matcher:
+            matches += self.matcher(doc, table)
+        if not matches:
+            doc.user_data[CUES_ATTR] = []
+            return doc
         by_category: dict[str, list[tuple[int, int]]] = defaultdict(list)
         for key, start, end in matches:
             by_category[self.categories[key]].append((start, end))
+        text = table.text
+        starts, ends, segments = table.starts, table.ends, table.segments
         cues: list[Cue] = []
         for category, spans in by_category.items():
-            # Keep the longest of overlapping matches of one category: "lower back", not "back".
-            spans.sort(key=lambda span: (span[0] - span[1], span[0]))
-            kept: list[tuple[int, int]] = []
+            if len(spans) > 1:
+                # Keep the longest of overlapping matches of one category: "lower back", not "back".
+                spans.sort(key=lambda span: (span[0] - span[1], span[0]))
+                kept: list[tuple[int, int]] = []
+                for start, end in spans:
+                    if all(end <= k_start or k_end <= start for k_start, k_end in kept):
+                        kept.append((start, end))
+                spans = kept
+            is_site = category in self.sites
             for start, end in spans:
-                if all(end <= k_start or k_end <= start for k_start, k_end in kept):
-                    kept.append((start, end))
-            for start, end in kept:
-                span = doc[start:end]
+                start_char, end_char = int(starts[start]), int(ends[end - 1])
                 cues.append(
                     Cue(
                         category,
                         start,
                         end,
-                        span.start_char,
-                        span.end_char,
-                        span.text,
+                        start_char,
+                        end_char,
+                        text[start_char:end_char],
                         segments.index(start),
-                        owner=_owner(doc, start) if category in self.sites else None,
+                        owner=self.owner(table.norms, start) if is_site else None,
                     )
                 )
         overriding = [c for c in cues if self.overrides.get(c.category)]
@@ -123,8 +255,7 @@ class CueMatcher:
                 )
             ]
         cues.sort(key=lambda cue: (cue.start, cue.end))
-        doc._.set(CUES_ATTR, cues)
-        doc._.set(SEGMENTS_ATTR, segments)
+        doc.user_data[CUES_ATTR] = cues
         return doc
 
 
@@ -133,24 +264,26 @@ class ContextComponent:
 
     def __init__(self, nlp: Language, rules: RuleSet) -> None:
         self.phrase_matcher = PhraseMatcher(nlp.vocab, attr=MATCH_ATTR)
-        self.matcher = Matcher(nlp.vocab)
+        self.matcher = GatedMatcher(nlp.vocab)
         self.rules = {}
         for index, rule in enumerate(rules.context_rules):
             key = f"context:{index}"
             self.rules[nlp.vocab.strings.add(key)] = rule
             if rule.pattern is not None:
-                self.matcher.add(key, [list(rule.pattern)])
+                self.matcher.add(key, list(rule.pattern))
             else:
                 phrases = list(nlp.tokenizer.pipe(expand_term(rule.literal)))
                 self.phrase_matcher.add(key, phrases)
 
     def __call__(self, doc: Doc) -> Doc:
-        cues = doc._.get(CUES_ATTR)
+        cues = doc.user_data.get(CUES_ATTR)
         if not cues:
             return doc
-        matches = self.phrase_matcher(doc) + self.matcher(doc)
-        triggers = select_triggers([(s, e, self.rules[k]) for k, s, e in matches], cues)
-        apply_context(cues, triggers, doc._.get(SEGMENTS_ATTR))
+        table: TokenTable = doc.user_data.get(TOKENS_ATTR)
+        matches = self.phrase_matcher(doc) + self.matcher(doc, table)
+        if matches:
+            triggers = select_triggers([(s, e, self.rules[k]) for k, s, e in matches], cues)
+            apply_context(cues, triggers, table.segments)
         return doc
 
 
@@ -163,25 +296,32 @@ class ComboComponent:
 
     def __init__(self, combos: tuple[ComboRule, ...]) -> None:
         self.combos = combos
+        self.needed = [frozenset(combo.all_of[0]) for combo in combos]
 
     def __call__(self, doc: Doc) -> Doc:
-        cues: list[Cue] | None = doc._.get(CUES_ATTR)
+        cues: list[Cue] | None = doc.user_data.get(CUES_ATTR)
         if not cues:
             return doc
+        text = doc.user_data.get(TOKENS_ATTR).text
+        by_category: dict[str, list[Cue]] = defaultdict(list)
+        for cue in cues:
+            by_category[cue.category].append(cue)
         derived: list[Cue] = []
-        for combo in self.combos:
+        for combo, first in zip(self.combos, self.needed, strict=True):
+            if first.isdisjoint(by_category):
+                continue
+            if any(by_category.keys().isdisjoint(group) for group in combo.all_of[1:]):
+                continue
             seen: set[tuple[int, int]] = set()
-            first, *others = combo.all_of
-            for anchor in cues:
-                if anchor.category not in first:
-                    continue
+            anchors = [c for category in first for c in by_category.get(category, ())]
+            for anchor in anchors:
                 parts = [anchor]
-                for group in others:
+                for group in combo.all_of[1:]:
                     candidates = [
                         c
-                        for c in (*cues, *derived)
-                        if c.category in group
-                        and c.sentence == anchor.sentence
+                        for category in group
+                        for c in by_category.get(category, ())
+                        if c.sentence == anchor.sentence
                         and (combo.window is None or _gap(anchor, c) <= combo.window)
                     ]
                     if not candidates:
@@ -193,21 +333,21 @@ class ComboComponent:
                     if (start, end) in seen:
                         continue
                     seen.add((start, end))
-                    span = doc[start:end]
-                    modifiers = set().union(*(p.modifiers for p in parts))
-                    derived.append(
-                        Cue(
-                            combo.category,
-                            start,
-                            end,
-                            span.start_char,
-                            span.end_char,
-                            span.text,
-                            anchor.sentence,
-                            modifiers,
-                            owner=next((p.owner for p in parts if p.owner), None),
-                        )
+                    start_char = min(p.start_char for p in parts)
+                    end_char = max(p.end_char for p in parts)
+                    cue = Cue(
+                        combo.category,
+                        start,
+                        end,
+                        start_char,
+                        end_char,
+                        text[start_char:end_char],
+                        anchor.sentence,
+                        set().union(*(p.modifiers for p in parts)),
+                        owner=next((p.owner for p in parts if p.owner), None),
                     )
+                    derived.append(cue)
+                    by_category[combo.category].append(cue)
         if derived:
             cues.extend(derived)
             cues.sort(key=lambda cue: (cue.start, cue.end))
@@ -241,8 +381,26 @@ def get_nlp() -> Language:
     """
     _register_extensions()
     nlp = spacy.blank("en")
-    nlp.add_pipe("sentencizer")
     nlp.add_pipe("painclf_cues")
     nlp.add_pipe("painclf_context")
     nlp.add_pipe("painclf_combos")
     return nlp
+
+
+def pipe_texts(texts: Iterable[str], batch_size: int = 512) -> Iterator[Doc]:
+    """Run the pipeline over texts, keeping each raw text on its doc.
+
+    Equivalent to ``get_nlp().pipe(texts)``, but the components read the text from
+    ``doc.user_data`` instead of rebuilding it from the tokens, which is the single
+    largest cost for short texts.
+    """
+    nlp = get_nlp()
+    components = [component for _, component in nlp.pipeline]
+    text_list = texts if isinstance(texts, list) else list(texts)
+    for text, doc in zip(
+        text_list, nlp.tokenizer.pipe(text_list, batch_size=batch_size), strict=True
+    ):
+        doc.user_data[TEXT_KEY] = text
+        for component in components:
+            doc = component(doc)
+        yield doc

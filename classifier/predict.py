@@ -7,6 +7,7 @@ import threading
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from datetime import date
+from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -76,15 +77,23 @@ class Prediction:
         return data
 
 
-def evidence_of(analysis: Analysis, rules: RuleSet) -> tuple[str, ...]:
-    """Readable evidence: cues in text order (one per span), then the durations."""
+@cache
+def _hidden_categories(rules: RuleSet) -> frozenset[str]:
+    """Cue categories left out of the evidence: sites, helpers, derived complaints."""
     groups = {lexicon.category: lexicon.group for lexicon in rules.lexicons}
     groups.update({combo.category: combo.group for combo in rules.combos})
+    hidden = {c for c, group in groups.items() if group in _EVIDENCE_SKIP_GROUPS}
+    return frozenset(hidden | _EVIDENCE_SKIP)
+
+
+def evidence_of(analysis: Analysis, rules: RuleSet) -> tuple[str, ...]:
+    """Readable evidence: cues in text order (one per span), then the durations."""
+    hidden = _hidden_categories(rules)
     shown: list[str] = []
     spans: list[Cue] = []
     durations = [(m.start, m.end) for m in analysis.durations]
     for cue in analysis.cues:
-        if groups.get(cue.category) in _EVIDENCE_SKIP_GROUPS or cue.category in _EVIDENCE_SKIP:
+        if cue.category in hidden:
             continue
         if any(start <= cue.start_char and cue.end_char <= end for start, end in durations):
             continue  # shown with its duration below

@@ -439,9 +439,13 @@ class LabelRule:
         return data
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class RuleSet:
-    """Everything the text analysis and the rule layer need, loaded and cross-checked."""
+    """Everything the text analysis and the rule layer need, loaded and cross-checked.
+
+    Two rule sets are equal when their files are (same fingerprint); a rule set is
+    hashable, so per-rule-set lookups can be cached.
+    """
 
     lexicons: tuple[CueLexicon, ...]
     context_rules: tuple[ContextRule, ...]
@@ -449,6 +453,12 @@ class RuleSet:
     urgent_rules: tuple[UrgentRule, ...]
     label_rules: tuple[LabelRule, ...]
     fingerprint: str
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, RuleSet) and other.fingerprint == self.fingerprint
+
+    def __hash__(self) -> int:
+        return hash(self.fingerprint)
 
     @property
     def categories(self) -> tuple[str, ...]:

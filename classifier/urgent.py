@@ -9,6 +9,7 @@ about, and, for flags marked ``stable_after_days``, not long-standing and stable
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cache
 
 from classifier.analysis import Analysis
 from classifier.context import Cue
@@ -104,6 +105,12 @@ def _counts(cue: Cue, rule: UrgentRule, analysis: Analysis, other_person_ok: boo
     )
 
 
+@cache
+def _flag_categories(rules: RuleSet) -> frozenset[str]:
+    """Every cue category that can raise a red flag (most texts have none)."""
+    return frozenset(category for rule in rules.urgent_rules for category in rule.cues)
+
+
 def find_red_flags(analysis: Analysis, rules: RuleSet) -> list[UrgentFinding]:
     """Evaluate every urgent rule on one analysed text.
 
@@ -128,7 +135,7 @@ def find_red_flags(analysis: Analysis, rules: RuleSet) -> list[UrgentFinding]:
     >>> find_red_flags(analyze("no trouble peeing, bladder is fine"), load_rules())
     []
     """
-    if not analysis.cues:
+    if not analysis.cues or _flag_categories(rules).isdisjoint(c.category for c in analysis.cues):
         return []
     other_person_ok = written_about_other_person(analysis)
     current = analysis.current_categories

@@ -210,12 +210,10 @@ def _analysis_from_doc(doc: Any, clean: CleanText, today: date | None) -> Analys
     norm_set = table.norm_set
     is_question = bool(
         norm_set & hashes["question_mark"]
-        or (len(table.norms) and int(table.norms[0]) in hashes["question_start"])
+        or (table.norms and table.norms[0] in hashes["question_start"])
     )
     segments = table.segments
-    sentence_starts = (
-        tuple(int(table.starts[start]) for start in segments.starts) if len(doc) else (0,)
-    )
+    sentence_starts = tuple(table.starts[start] for start in segments.starts) if len(doc) else (0,)
     impersonal: set[int] = set()
     self_sentences: set[int] = set()
     first_person = not norm_set.isdisjoint(hashes["first_person"])
@@ -223,12 +221,12 @@ def _analysis_from_doc(doc: Any, clean: CleanText, today: date | None) -> Analys
     if len(doc) and (self_reference or is_question):
         for index in range(len(segments.starts)):
             start, end = segments.bounds(index)
-            here = set(table.norms[start:end].tolist())
+            here = set(table.norms[start:end])
             if not here.isdisjoint(hashes["self_reference"]):
                 self_sentences.add(index)
             if (
                 not here.isdisjoint(hashes["question_mark"])
-                and int(table.norms[start]) in hashes["question_start"]
+                and table.norms[start] in hashes["question_start"]
                 and here.isdisjoint(hashes["first_person"])
             ):
                 impersonal.add(index)

@@ -45,13 +45,14 @@ def _register_extensions() -> None:
 class TokenTable:
     """Per-token arrays of one doc, read once so later steps need no Token objects.
 
-    ``norms`` are the NORM hashes, ``starts`` and ``ends`` character offsets, and
+    ``norms`` are the NORM hashes, ``starts`` and ``ends`` character offsets (plain
+    lists: indexing a list is much cheaper than indexing a numpy array), and
     ``segments`` the sentences (split also at line breaks: tickets use them as stops).
     """
 
-    norms: np.ndarray
-    starts: np.ndarray
-    ends: np.ndarray
+    norms: list[int]
+    starts: list[int]
+    ends: list[int]
     segments: Segments
     norm_set: frozenset[int]
     text: str
@@ -64,15 +65,14 @@ def token_table(doc: Doc) -> TokenTable:
     if text is None:
         text = doc.text
     if n == 0:
-        empty = np.zeros(0, dtype=np.uint64)
-        return TokenTable(empty, empty, empty, Segments((0,), 0), frozenset(), text)
+        return TokenTable([], [], [], Segments((0,), 0), frozenset(), text)
     table = doc.to_array([NORM, IDX, LENGTH, IS_SPACE])
-    norms = table[:, 0]
-    starts = table[:, 1].astype(np.int64)
-    ends = starts + table[:, 2].astype(np.int64)
+    norm_list = table[:, 0].tolist()
+    start_array = table[:, 1].astype(np.int64)
+    starts = start_array.tolist()
+    ends = (start_array + table[:, 2].astype(np.int64)).tolist()
     # A sentence ends after terminal punctuation (as spaCy's sentencizer does) and at
     # a line break, which tickets use as a full stop.
-    norm_list = norms.tolist()
     ends_here = _sentence_end_hashes(doc.vocab)
     sentence_starts = {0}
     for i, norm in enumerate(norm_list[:-1]):
@@ -80,10 +80,10 @@ def token_table(doc: Doc) -> TokenTable:
             sentence_starts.add(i + 1)
     if "\n" in text:
         for i in np.flatnonzero(table[:, 3]).tolist():
-            if i + 1 < n and "\n" in text[int(starts[i]) : int(ends[i])]:
+            if i + 1 < n and "\n" in text[starts[i] : ends[i]]:
                 sentence_starts.add(i + 1)
     return TokenTable(
-        norms,
+        norm_list,
         starts,
         ends,
         Segments(tuple(sorted(sentence_starts)), n),
@@ -152,6 +152,8 @@ class GatedMatcher:
                 if isinstance(regex, str) and text_gate is None:
                     body = regex.removeprefix("^").removesuffix("$")
                     text_gate = re.compile(rf"(?<!\w)(?:{body})(?!\w)", re.IGNORECASE)
+        # Check the most selective gate first: the loop stops at the first miss.
+        gates.sort(key=len)
         self.entries.append((matcher, gates, text_gate))
         if gates:
             self.any_gate = self.any_gate.union(*gates)
@@ -164,11 +166,12 @@ class GatedMatcher:
         if not present and not self.ungated:
             return matches
         for matcher, gates, text_gate in self.entries:
-            if any(present.isdisjoint(gate) for gate in gates):
-                continue
-            if text_gate is not None and not text_gate.search(table.text):
-                continue
-            matches.extend(matcher(doc))
+            for gate in gates:
+                if present.isdisjoint(gate):
+                    break
+            else:
+                if text_gate is None or text_gate.search(table.text):
+                    matches.extend(matcher(doc))
         return matches
 
 
@@ -191,11 +194,11 @@ class CueMatcher:
             for pattern in lexicon.patterns:
                 self.matcher.add(key, list(pattern))
 
-    def owner(self, norms: np.ndarray, start: int) -> str | None:
+    def owner(self, norms: list[int], start: int) -> str | None:
         """Whose body part a cue names, from a possessive just before (or at) its start."""
         index = start
         while index >= 0 and start - index <= 3:
-            norm = int(norms[index])
+            norm = norms[index]
             if norm in self.possessives:
                 return self.possessives[norm]
             if index < start and norm not in self.owner_skip:
@@ -229,7 +232,7 @@ class CueMatcher:
                 spans = kept
             is_site = category in self.sites
             for start, end in spans:
-                start_char, end_char = int(starts[start]), int(ends[end - 1])
+                start_char, end_char = starts[start], ends[end - 1]
                 cues.append(
                     Cue(
                         category,

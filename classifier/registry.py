@@ -16,10 +16,12 @@ it holds is on the reviewed ``TRUSTED_TYPES`` list.
 
 from __future__ import annotations
 
+import io
 import json
 import platform
 import shutil
 import tempfile
+import zipfile
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from importlib import metadata
@@ -199,6 +201,59 @@ def new_version_name(root: Path | None = None, now: datetime | None = None) -> s
     return name
 
 
+def _drop_volatile_state(pipeline: Any) -> None:
+    """Remove fitted state that holds a memory address (never the same twice).
+
+    scikit-learn's text vectorizers keep ``_stop_words_id = id(stop_words)`` only to
+    skip re-validating stop words; without it they validate once more on first use.
+    """
+    estimators = [pipeline]
+    if hasattr(pipeline, "get_params"):
+        estimators += list(pipeline.get_params(deep=True).values())
+    for estimator in estimators:
+        if hasattr(estimator, "_stop_words_id"):
+            del estimator._stop_words_id
+
+
+def canonical_skops(data: bytes) -> bytes:
+    """The same skops archive with deterministic member names and timestamps.
+
+    skops names array files and memo ids after ``id()`` of the objects and stamps the
+    zip with the current time, so the same model gave different bytes (and SHA-256) on
+    every save. Renumbering both in order of first use and fixing the timestamps makes
+    training reproducible down to the model file's hash.
+    """
+    with zipfile.ZipFile(io.BytesIO(data)) as source:
+        schema = json.loads(source.read("schema.json"))
+        renames: dict[str, str] = {}
+        ids: dict[int, int] = {}
+
+        def walk(node: Any) -> None:
+            if isinstance(node, dict):
+                if isinstance(node.get("__id__"), int):
+                    node["__id__"] = ids.setdefault(node["__id__"], len(ids) + 1)
+                name = node.get("file")
+                if isinstance(name, str) and name in source.NameToInfo:
+                    renames.setdefault(name, f"{len(renames):05d}{Path(name).suffix}")
+                    node["file"] = renames[name]
+                for value in node.values():
+                    walk(value)
+            elif isinstance(node, list):
+                for value in node:
+                    walk(value)
+
+        walk(schema)
+        output = io.BytesIO()
+        with zipfile.ZipFile(output, "w", compression=zipfile.ZIP_DEFLATED) as target:
+            members = [(new, source.read(old)) for old, new in renames.items()]
+            members.append(("schema.json", json.dumps(schema, sort_keys=True).encode()))
+            for name, content in members:
+                info = zipfile.ZipInfo(name, date_time=(1980, 1, 1, 0, 0, 0))
+                info.compress_type = zipfile.ZIP_DEFLATED
+                target.writestr(info, content)
+    return output.getvalue()
+
+
 def save_version(
     pipeline: Any,
     manifest: dict[str, Any],
@@ -220,7 +275,8 @@ def save_version(
     staging = Path(tempfile.mkdtemp(dir=base, prefix=f".{version}."))
     try:
         model_file = staging / MODEL_FILE_NAME
-        sio.dump(pipeline, model_file)
+        _drop_volatile_state(pipeline)
+        model_file.write_bytes(canonical_skops(sio.dumps(pipeline)))
         manifest = {
             **manifest,
             "schema_version": MANIFEST_SCHEMA_VERSION,

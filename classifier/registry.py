@@ -137,7 +137,8 @@ def read_manifest(path: Path) -> dict[str, Any]:
 
 
 def resolve(model: str | Path | None = None, root: Path | None = None) -> ModelRef:
-    """Find a model: a version name, a model directory, a ``model.skops`` path, or CURRENT.
+    """Find a model: a version name, a model directory, a ``model.skops`` path, a registry
+    directory (its CURRENT version), or, with ``model=None``, the CURRENT version.
 
     Raises
     ------
@@ -159,6 +160,9 @@ def resolve(model: str | Path | None = None, root: Path | None = None) -> ModelR
     candidate = Path(model)
     if candidate.is_file() and candidate.name == MODEL_FILE_NAME:
         candidate = candidate.parent
+    if candidate.is_dir() and not (candidate / MANIFEST_FILE_NAME).exists():
+        if (candidate / CURRENT_FILE_NAME).is_file():
+            return resolve(None, root=candidate)  # a registry: use its current version
     if candidate.is_dir():
         return ModelRef(candidate, read_manifest(candidate))
     if (base / str(model)).is_dir():

@@ -160,9 +160,9 @@ def resolve(model: str | Path | None = None, root: Path | None = None) -> ModelR
     candidate = Path(model)
     if candidate.is_file() and candidate.name == MODEL_FILE_NAME:
         candidate = candidate.parent
-    if candidate.is_dir() and not (candidate / MANIFEST_FILE_NAME).exists():
-        if (candidate / CURRENT_FILE_NAME).is_file():
-            return resolve(None, root=candidate)  # a registry: use its current version
+    is_registry = (candidate / CURRENT_FILE_NAME).is_file()
+    if candidate.is_dir() and is_registry and not (candidate / MANIFEST_FILE_NAME).exists():
+        return resolve(None, root=candidate)  # a registry: use its current version
     if candidate.is_dir():
         return ModelRef(candidate, read_manifest(candidate))
     if (base / str(model)).is_dir():

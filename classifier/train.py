@@ -28,6 +28,10 @@ from classifier.model import DEFAULT_C, DEFAULT_CUE_WEIGHT, build_model, decide,
 from classifier.registry import ModelRef, current_version, environment, save_version, set_current
 from classifier.rules import load_rules
 
+# Cross-validation (CV_FOLDS = 5 folds) nests the calibration's own 5-fold split, which
+# needs 5 examples of each label in every outer training fold: 7 examples in all.
+MIN_EXAMPLES_PER_LABEL = 7
+
 
 @dataclass
 class CrossValidation:
@@ -178,10 +182,24 @@ def train(
     for problem in problems:
         _say(quiet, str(problem))
     missing = [label for label in LABELS if label not in set(frame["label"])]
-    if len(frame) == 0 or missing:
+    counts = frame["label"].value_counts()
+    too_few = {
+        label: int(counts[label])
+        for label in LABELS
+        if label not in missing and counts[label] < MIN_EXAMPLES_PER_LABEL
+    }
+    if len(frame) == 0 or missing or too_few:
         from classifier.dataset import DataError
 
-        message = "no valid rows" if len(frame) == 0 else f"no examples of label(s) {missing}"
+        if len(frame) == 0:
+            message = "no valid rows"
+        elif missing:
+            message = f"no examples of label(s) {missing}"
+        else:
+            message = (
+                f"too few examples of label(s) {too_few}: training needs at least "
+                f"{MIN_EXAMPLES_PER_LABEL} of each label"
+            )
         raise DataError([Problem(", ".join(s.path for s in sources) or "data", None, message)])
     _say(quiet, f"training on {len(frame)} texts from {len(sources)} file(s)")
     analyses = analyze_many(frame["text"].tolist())
@@ -233,3 +251,9 @@ def train(
         ),
     )
     return TrainResult(ref, cv, problems, sources, gold_metrics, made_current)
+
+
+if __name__ == "__main__":  # python -m classifier.train [--data ...] is painclf train
+    from classifier.cli import app
+
+    app(args=["train", *sys.argv[1:]], prog_name="python -m classifier.train")

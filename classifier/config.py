@@ -34,8 +34,9 @@ CV_FOLDS = 5
 # a ticket's complaint is stated early, and an unbounded text would make one row cost seconds.
 MAX_TEXT_CHARS = 20_000
 
-# Out-of-fold accuracy that predictions at or above the needs-review threshold must reach.
-REVIEW_TARGET_ACCURACY = 0.9
+# Predictions that nobody reviews should be right at least this often on held-out folds:
+# the needs-review threshold is the lowest confidence at which they are.
+REVIEW_TARGET_ACCURACY = 0.97
 REVIEW_THRESHOLD_BOUNDS = (0.5, 0.9)
 
 MODEL_FILE_NAME = "model.skops"

@@ -181,10 +181,19 @@ def validate(
         raise typer.Exit(1)
 
 
+# The command modules add their commands to `app` when imported; they import `app`
+# from here, so they come after it is defined.
+from classifier.commands import label as _label  # noqa: E402,F401
+
+
 def main() -> None:
     """Console entry point."""
     app()
 
 
 if __name__ == "__main__":
-    main()
+    # Run as a script this module is __main__, and the command modules registered their
+    # commands on classifier.cli's app, a second copy: run that one.
+    from classifier.cli import main as registered_main
+
+    registered_main()

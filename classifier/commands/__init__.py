@@ -1,0 +1,1 @@
+"""Subcommands of the painclf command line, one module per group."""

@@ -1,0 +1,196 @@
+"""``painclf label``: label every row of a ticket export (a thin wrapper around ``label_file``)."""
+
+from __future__ import annotations
+
+import contextlib
+import signal
+import threading
+from collections.abc import Iterator
+from enum import StrEnum
+from pathlib import Path
+from types import FrameType
+from typing import Annotated
+
+import typer
+
+from classifier.batch import DEFAULT_CHUNK_SIZE
+from classifier.cli import ModelOption, app, handle_errors
+from classifier.config import MAX_TEXT_CHARS
+from classifier.dask_engine import DEFAULT_WORKERS
+
+SHOWN_PROBLEMS = 20
+EXIT_INTERRUPTED = 130
+
+
+class InputFormat(StrEnum):
+    csv = "csv"
+    tsv = "tsv"
+    jsonl = "jsonl"
+    parquet = "parquet"
+
+
+class SplitBy(StrEnum):
+    label = "label"
+
+
+class Engine(StrEnum):
+    local = "local"
+    dask = "dask"
+
+
+def _err(message: str) -> None:
+    typer.echo(message, err=True)
+
+
+@contextlib.contextmanager
+def _sigterm_as_interrupt() -> Iterator[None]:
+    """Let ``kill`` stop a run the way Ctrl-C does: finished chunks kept for --resume."""
+
+    def interrupt(signum: int, frame: FrameType | None) -> None:
+        raise KeyboardInterrupt
+
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = signal.signal(signal.SIGTERM, interrupt)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+@app.command("label")
+def label_command(
+    input: Annotated[
+        str,
+        typer.Argument(
+            help="CSV/TSV (.gz too), JSON Lines or Parquet; '-' reads CSV or JSONL from stdin.",
+            show_default=False,
+        ),
+    ],
+    output: Annotated[
+        str | None,
+        typer.Option(
+            "--output",
+            "-o",
+            help="Output file; its extension sets the format; '-' is stdout. "
+            "Default: <input stem>.labeled.<ext> next to the input.",
+        ),
+    ] = None,
+    text_column: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--text-column",
+            "-t",
+            help="Column holding the text (repeat to join several). Default: found by name.",
+        ),
+    ] = None,
+    chunk_size: Annotated[
+        int, typer.Option(min=1, help="Rows read, labeled and written at a time.")
+    ] = DEFAULT_CHUNK_SIZE,
+    jobs: Annotated[
+        int, typer.Option("--jobs", "-j", min=1, help="Worker processes (model loaded once each).")
+    ] = 1,
+    force: Annotated[
+        bool, typer.Option("--force", "-f", help="Overwrite existing output files.")
+    ] = False,
+    resume: Annotated[
+        bool, typer.Option("--resume", help="Continue an interrupted run from its last chunk.")
+    ] = False,
+    split_by: Annotated[
+        SplitBy | None,
+        typer.Option(help="Also write one file per label, one for urgent and one for errors."),
+    ] = None,
+    report: Annotated[
+        Path | None, typer.Option(help="Write a self-contained HTML report to this file.")
+    ] = None,
+    input_format: Annotated[
+        InputFormat | None,
+        typer.Option("--format", help="Input format, when the file name does not say."),
+    ] = None,
+    max_chars: Annotated[
+        int, typer.Option(min=1, help="Longer texts are labeled from their first N characters.")
+    ] = MAX_TEXT_CHARS,
+    engine: Annotated[
+        Engine,
+        typer.Option(help="local: this machine; dask: partitioned input on a Dask cluster."),
+    ] = Engine.local,
+    scheduler: Annotated[
+        str | None,
+        typer.Option(help="With --engine dask: a running scheduler (tcp://host:port)."),
+    ] = None,
+    workers: Annotated[
+        int, typer.Option(min=1, help="With --engine dask: workers of the local cluster.")
+    ] = DEFAULT_WORKERS,
+    quiet: Annotated[
+        bool, typer.Option("--quiet", "-q", help="No progress bar and no summary.")
+    ] = False,
+    model: ModelOption = None,
+) -> None:
+    """Label every row of a ticket export: label, probabilities, urgent flag, status.
+
+    Every input row comes out, in order, with status ok or error. Exit code 1 when
+    nothing could be labeled (also for an input with no rows).
+    """
+    if engine is Engine.dask:
+        from classifier.commands.dask_label import run_dask_engine
+
+        run_dask_engine(
+            [input],
+            Path(output) if output is not None else None,
+            text_columns=text_column,
+            scheduler=scheduler,
+            workers=workers,
+            model=model,
+            force=force,
+            quiet=quiet,
+            max_chars=max_chars,
+        )
+        return
+    from classifier.batch import LabelError, LabelInterrupted, label_file
+
+    try:
+        with handle_errors(), _sigterm_as_interrupt():
+            summary = label_file(
+                input,
+                output,
+                text_columns=text_column or None,
+                chunk_size=chunk_size,
+                jobs=jobs,
+                force=force,
+                resume=resume,
+                split_by=split_by.value if split_by else None,
+                report=report,
+                quiet=quiet,
+                model=model,
+                input_format=input_format.value if input_format else None,
+                max_chars=max_chars,
+            )
+    except LabelError as error:
+        _err(f"painclf: error: {error}")
+        raise typer.Exit(1) from None
+    except LabelInterrupted as stop:
+        how = (
+            "run the same command with --resume to finish it"
+            if stop.resumable and stop.rows_done
+            else "nothing was written"
+        )
+        _err(f"painclf: interrupted after {stop.rows_done:,} rows; {how}")
+        raise typer.Exit(EXIT_INTERRUPTED) from None
+    except KeyboardInterrupt:
+        _err("painclf: interrupted; nothing was written")
+        raise typer.Exit(EXIT_INTERRUPTED) from None
+
+    if not quiet:
+        for problem in summary.problems[:SHOWN_PROBLEMS]:
+            _err(f"warning: {problem}")
+        if summary.problem_count > SHOWN_PROBLEMS:
+            _err(
+                f"warning: ... and {summary.problem_count - SHOWN_PROBLEMS:,} more problem rows "
+                "(see the status and error columns)"
+            )
+        _err(summary.format())
+    if summary.labeled == 0:
+        why = "it has no rows" if summary.rows == 0 else "every row has status error"
+        _err(f"painclf: error: nothing could be labeled in {input}: {why}")
+        raise typer.Exit(1)

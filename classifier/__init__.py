@@ -9,8 +9,13 @@ True
 
 from __future__ import annotations
 
-import importlib
-from typing import Any
+# Imported eagerly: a name such as `predict` is both a function and a module of this
+# package, and importing the module later would bind the module over a lazy export.
+from classifier.analysis import analyze, analyze_many
+from classifier.batch import label_file, label_frame
+from classifier.evaluate import evaluate_file
+from classifier.predict import Classifier, Prediction, predict, predict_many
+from classifier.train import train
 
 __all__ = [
     "Classifier",
@@ -24,33 +29,3 @@ __all__ = [
     "predict_many",
     "train",
 ]
-
-# Public names and the private modules they live in. They are imported on first use,
-# so `import classifier.config` (or `painclf --help`) does not load spaCy and scikit-learn.
-_EXPORTS = {
-    "Classifier": "classifier.predict",
-    "Prediction": "classifier.predict",
-    "predict": "classifier.predict",
-    "predict_many": "classifier.predict",
-    "analyze": "classifier.analysis",
-    "analyze_many": "classifier.analysis",
-    "evaluate_file": "classifier.evaluate",
-    "label_file": "classifier.batch",
-    "label_frame": "classifier.batch",
-    "train": "classifier.train",
-}
-
-
-def __getattr__(name: str) -> Any:
-    module = _EXPORTS.get(name)
-    if module is None:
-        raise AttributeError(f"module 'classifier' has no attribute {name!r}")
-    value = getattr(importlib.import_module(module), name)
-    # Importing classifier.predict sets the attribute `predict` to the submodule;
-    # the public name is the function, so bind it over the submodule.
-    globals()[name] = value
-    return value
-
-
-def __dir__() -> list[str]:
-    return sorted(__all__)

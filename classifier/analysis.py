@@ -54,6 +54,7 @@ _QUESTION_START = frozenset(
 )
 
 SEDENTARY = frozenset({"sedentary"})
+OWN_QUESTION = frozenset({"own_question"})
 PAIN_WORDS = frozenset({"pain_word", "soreness_word", "sharp_quality"})
 COMPLAINT_WORDS = PAIN_WORDS | {"injury_event", "spine_complaint", "msk_complaint"}
 NOTE_EMPTY = "empty text: nothing to classify"
@@ -119,7 +120,7 @@ def clean_text(value: Any, max_chars: int = MAX_TEXT_CHARS) -> CleanText:
         letters = [ch for ch in text if ch.isalpha()]
         if not letters:
             notes.append(NOTE_NO_WORDS)
-        elif len(letters) >= 12 and sum(ch.isascii() for ch in letters) < 0.5 * len(letters):
+        elif sum(ch.isascii() for ch in letters) < 0.5 * len(letters):
             notes.append("text does not look like English: the model reads English only")
     return CleanText(text, tuple(notes))
 
@@ -216,7 +217,10 @@ def _analysis_from_doc(doc: Any, clean: CleanText, today: date | None) -> Analys
     sentence_starts = tuple(table.starts[start] for start in segments.starts) if len(doc) else (0,)
     impersonal: set[int] = set()
     self_sentences: set[int] = set()
-    first_person = not norm_set.isdisjoint(hashes["first_person"])
+    # "Is it normal to be sore after day one?" asks about the writer's own soreness.
+    first_person = not norm_set.isdisjoint(hashes["first_person"]) or any(
+        c.category in OWN_QUESTION for c in cues
+    )
     self_reference = not norm_set.isdisjoint(hashes["self_reference"])
     if len(doc) and (self_reference or is_question):
         for index in range(len(segments.starts)):

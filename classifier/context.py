@@ -106,7 +106,9 @@ def select_triggers(
             for c_start, c_end in long_cues
         ):
             continue
-        if any(
+        # Overlapping terminators are all kept: "and now" ends a negation, and the
+        # "now" inside it ends a past.
+        if rule.category != "TERMINATE" and any(
             start < t_end and t_start < end and (category in (rule.category, "PSEUDO"))
             for t_start, t_end, category in taken
         ):
@@ -162,6 +164,12 @@ def apply_context(cues: Sequence[Cue], triggers: Sequence[Trigger], segments: Se
         category = trigger.rule.category
         if category not in MODIFIER_CATEGORIES:
             continue
+        # A cue inside the trigger is modified too: "if I injure" is hypothetical,
+        # "old injury" is past.
+        for cue in cues:
+            inside = trigger.start <= cue.start and cue.end <= trigger.end
+            if inside and trigger.rule.applies_to(cue.category):
+                cue.modifiers.add(category)
         for scope in scopes(trigger, triggers, segments):
             if not scope:
                 continue
@@ -169,7 +177,6 @@ def apply_context(cues: Sequence[Cue], triggers: Sequence[Trigger], segments: Se
                 if (
                     cue.start < scope.stop
                     and scope.start < cue.end
-                    and not (trigger.start <= cue.start and cue.end <= trigger.end)
                     and trigger.rule.applies_to(cue.category)
                 ):
                     cue.modifiers.add(category)

@@ -64,8 +64,8 @@ def compute_metrics(
         metrics["urgent"] = {
             "support": int(truth.sum()),
             "flagged": int(predicted.sum()),
-            "recall": true_positive / truth.sum() if truth.sum() else None,
-            "precision": true_positive / predicted.sum() if predicted.sum() else None,
+            "recall": float(true_positive / truth.sum()) if truth.sum() else None,
+            "precision": float(true_positive / predicted.sum()) if predicted.sum() else None,
         }
     return metrics
 

@@ -21,7 +21,7 @@ from classifier.rules import RuleSet
 from classifier.urgent import UrgentFinding, find_red_flags
 
 DEFAULT_C = 4.0
-DEFAULT_CUE_WEIGHT = 1.0
+DEFAULT_CUE_WEIGHT = 2.0
 
 
 def build_model(c: float = DEFAULT_C, cue_weight: float = DEFAULT_CUE_WEIGHT) -> Pipeline:

@@ -390,6 +390,11 @@ def get_nlp() -> Language:
     return nlp
 
 
+def _lower_same_length(text: str) -> str:
+    lowered = text.lower()
+    return lowered if len(lowered) == len(text) else text
+
+
 def pipe_texts(texts: Iterable[str], batch_size: int = 512) -> Iterator[Doc]:
     """Run the pipeline over texts, keeping each raw text on its doc.
 
@@ -400,8 +405,12 @@ def pipe_texts(texts: Iterable[str], batch_size: int = 512) -> Iterator[Doc]:
     nlp = get_nlp()
     components = [component for _, component in nlp.pipeline]
     text_list = texts if isinstance(texts, list) else list(texts)
+    # spaCy's tokenizer exceptions are case-sensitive ("CAN'T" stays one token), and every
+    # rule matches on lowercase NORMs, so tokenize the lowercased text when lowering keeps
+    # the length (offsets then still point into the original text, kept for evidence).
+    lowered = [_lower_same_length(text) for text in text_list]
     for text, doc in zip(
-        text_list, nlp.tokenizer.pipe(text_list, batch_size=batch_size), strict=True
+        text_list, nlp.tokenizer.pipe(lowered, batch_size=batch_size), strict=True
     ):
         doc.user_data[TEXT_KEY] = text
         for component in components:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sys
 import threading
+import warnings
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from datetime import date
@@ -24,6 +25,8 @@ from classifier.rules import RuleSet, load_rules
 _EVIDENCE_SKIP_GROUPS = frozenset({"site", "helper"})
 _EVIDENCE_SKIP = frozenset({"spine_complaint", "msk_complaint", "nonmsk_complaint"})
 DEFAULT_REVIEW_THRESHOLD = 0.6
+# A long text can match hundreds of cues; evidence is for a person to read.
+MAX_EVIDENCE = 25
 
 
 @dataclass(frozen=True, slots=True)
@@ -105,7 +108,12 @@ def evidence_of(analysis: Analysis, rules: RuleSet) -> tuple[str, ...]:
         text = cue.describe()
         if text not in shown:
             shown.append(text)
-    shown.extend(mention.describe() for mention in analysis.durations)
+    for mention in analysis.durations:
+        text = mention.describe()
+        if text not in shown:
+            shown.append(text)
+    if len(shown) > MAX_EVIDENCE:
+        shown = [*shown[:MAX_EVIDENCE], f"... and {len(shown) - MAX_EVIDENCE} more"]
     return tuple(shown)
 
 
@@ -129,6 +137,14 @@ class Classifier:
             raise ModelError(f"model classes {self.classes} are not {list(LABELS)}")
         self.threshold = float(manifest.get("needs_review_threshold", DEFAULT_REVIEW_THRESHOLD))
         self.version = str(manifest.get("version", "unsaved"))
+        trained_with = manifest.get("rules_fingerprint")
+        if trained_with and trained_with != self.rules.fingerprint:
+            warnings.warn(
+                f"model {self.version} was trained with other rule files than the installed "
+                "ones; its cue features may be read differently: retrain it (painclf train)",
+                UserWarning,
+                stacklevel=2,
+            )
 
     @classmethod
     def load(cls, model: str | Path | None = None, root: Path | None = None) -> Classifier:

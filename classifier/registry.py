@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import io
 import json
+import os
 import platform
 import shutil
 import tempfile
@@ -277,6 +278,9 @@ def save_version(
     if target.exists():
         raise ModelError(f"model version {version} already exists in {base}; not overwriting it")
     staging = Path(tempfile.mkdtemp(dir=base, prefix=f".{version}."))
+    umask = os.umask(0)
+    os.umask(umask)
+    staging.chmod(0o777 & ~umask)  # mkdtemp makes it private; others may need to load models
     try:
         model_file = staging / MODEL_FILE_NAME
         _drop_volatile_state(pipeline)

@@ -25,7 +25,14 @@ from classifier.config import (
 from classifier.dataset import Problem, SourceFile, load_labeled
 from classifier.evaluate import compute_metrics, format_metrics
 from classifier.model import DEFAULT_C, DEFAULT_CUE_WEIGHT, build_model, decide, feature_matrix
-from classifier.registry import ModelRef, current_version, environment, save_version, set_current
+from classifier.registry import (
+    ModelRef,
+    current_version,
+    environment,
+    new_version_name,
+    save_version,
+    set_current,
+)
 from classifier.rules import load_rules
 
 # Cross-validation (CV_FOLDS = 5 folds) nests the calibration's own 5-fold split, which
@@ -216,6 +223,7 @@ def train(
     model = build_model(c, cue_weight).fit([a.text for a in analyses], labels)
 
     manifest: dict[str, Any] = {
+        "version": new_version_name(root),
         "created": datetime.now(UTC).isoformat(timespec="seconds"),
         "environment": environment(),
         "rules_fingerprint": load_rules().fingerprint,

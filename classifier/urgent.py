@@ -72,7 +72,10 @@ def _long_standing(cue: Cue, analysis: Analysis, days: int) -> bool:
         and analysis.sentence_of_char(mention.start) == cue.sentence
         for mention in analysis.durations
     ) or any(
-        c.category == "long_standing" and c.is_current and c.sentence == cue.sentence
+        # "same as always" is itself about the past: only a negation cancels it.
+        c.category == "long_standing"
+        and "NEGATED" not in c.modifiers
+        and c.sentence == cue.sentence
         for c in analysis.cues
     )
     if not long_ago:

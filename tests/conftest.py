@@ -8,28 +8,23 @@ from pathlib import Path
 import pytest
 
 from classifier import config as painclf_config
-from classifier import registry
 from classifier.predict import Classifier
 from classifier.registry import current_version
 from classifier.train import train
 
 
 @pytest.fixture(scope="session", autouse=True)
-def isolated_models_dir(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
-    """Point the default registry at a temporary directory for the whole session.
+def isolated_models_dir() -> Iterator[Path]:
+    """The session's default registry: a temporary directory, never the repo's ``models/``.
 
-    ``classifier.config.MODELS_DIR`` is read when the package is imported, before
-    this fixture runs, so the module constants are patched too: a code path that
-    takes no ``root=`` then writes here and never to the repository's ``models/``.
+    The root ``conftest.py`` sets ``PAINCLF_MODELS_DIR`` before ``classifier.config`` is
+    imported, so code paths that take no ``root=`` (doctests included) write here.
     """
-    path = tmp_path_factory.mktemp("default-models-dir")
+    path = painclf_config.MODELS_DIR
     repo_models = painclf_config.PROJECT_ROOT / "models"
+    assert path != repo_models.resolve(), "PAINCLF_MODELS_DIR was not set for the tests"
     before = _listing(repo_models)
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setenv("PAINCLF_MODELS_DIR", str(path))
-        patch.setattr(painclf_config, "MODELS_DIR", path)
-        patch.setattr(registry, "MODELS_DIR", path)
-        yield path
+    yield path
     assert _listing(repo_models) == before, f"the tests wrote to {repo_models}"
 
 
@@ -38,11 +33,15 @@ def _listing(folder: Path) -> list[str]:
 
 
 @pytest.fixture(scope="session")
-def trained_models_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A registry holding one model trained from ``data/seed`` (the only seed training run)."""
-    root = tmp_path_factory.mktemp("trained-models")
-    train(root=root, quiet=True)
-    return root
+def trained_models_dir(isolated_models_dir: Path) -> Path:
+    """The session registry holding one model trained from ``data/seed``.
+
+    Training is deterministic, so when a doctest already trained the default model
+    into this registry (on first use, as a user's first ``predict`` does), it is reused.
+    """
+    if current_version(isolated_models_dir) is None:
+        train(root=isolated_models_dir, quiet=True)
+    return isolated_models_dir
 
 
 @pytest.fixture(scope="session")

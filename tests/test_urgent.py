@@ -1,0 +1,325 @@
+"""Tests for the urgent flag: every red flag of the guide, raised when current and only then."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+
+import pytest
+
+from classifier.analysis import analyze
+from classifier.rules import RuleSet, load_rules
+from classifier.urgent import UrgentFinding, find_red_flags
+
+
+def flags_of(text: str) -> list[str]:
+    return [finding.flag for finding in find_red_flags(analyze(text), load_rules())]
+
+
+# A current red flag, stated about the writer or the person written about.
+RAISED: list[tuple[str, str] | object] = [
+    ("bladder_bowel", "My lower back has ached since Friday and today I can't pee at all"),
+    ("bladder_bowel", "Since yesterday I keep wetting myself and my back is agony"),
+    ("bladder_bowel", "No fever, but since this morning I can't pee"),
+    ("saddle_numbness", "My groin and inner thighs have gone numb since I lifted the sofa"),
+    ("saddle_numbness", "Numb down there since this morning and my back is killing me"),
+    ("limb_weakness", "My left leg keeps giving way when I walk and my foot drags"),
+    ("limb_weakness", "Since Tuesday I can't lift the toes of my right foot"),
+    ("limb_weakness", "Since this morning I can't move my legs"),
+    ("limb_weakness", "My husband's legs have gone weak since last night"),
+    ("limb_weakness", "Since this morning my wife can't move her legs"),
+    ("major_trauma", "I fell off the roof yesterday and landed on my back"),
+    ("major_trauma", "Got rear-ended on the motorway this morning and now my neck hurts"),
+    ("fever_infection", "My lower back pain started yesterday with a fever of 39 and chills"),
+    ("fever_infection", "My mum has had a fever and chills since yesterday and her back is agony"),
+    ("fever_infection", "I was diagnosed with discitis two weeks ago"),
+    (
+        "cancer_weight_loss",
+        "I had breast cancer three years ago and now I have new back pain that started last week",
+    ),
+    ("cancer_weight_loss", "I've lost a lot of weight without trying and my back hurts every day"),
+    ("night_rest_pain", "My back pain is worse at night and no position relieves it"),
+    ("night_rest_pain", "The pain in my back wakes me every night and nothing helps"),
+    (
+        "osteoporosis_steroids",
+        "I have osteoporosis and suddenly my mid back started hurting this morning after a sneeze",
+    ),
+    (
+        "osteoporosis_steroids",
+        "I've been on prednisone for two years and my lower back suddenly hurts since yesterday",
+    ),
+    ("chest_pain", "I have crushing chest pain spreading to my left arm"),
+    ("chest_pain", "Crushing chest pain and I can't breathe"),
+    ("breathing", "I can't breathe properly and my upper back hurts"),
+    ("breathing", "Crushing chest pain and I can't breathe"),
+    ("suicide_self_harm", "My back pain is so bad I've been thinking about ending my life"),
+    ("heavy_bleeding", "I cut my hand on a knife and it won't stop bleeding"),
+    ("stroke", "Suddenly my speech is slurred and my left arm feels weak"),
+    ("stroke", "My dad's face is drooping on one side and his speech is slurred"),
+]
+
+# (flag, form, text): the same red flag negated, hypothetical, past or outside its definition.
+NOT_RAISED: list[tuple[str, str, str] | object] = [
+    ("bladder_bowel", "negated", "Sore back after moving boxes, but no bladder or bowel problems"),
+    (
+        "bladder_bowel",
+        "hypothetical",
+        "What if I ever lose control of my bladder because of my back?",
+    ),
+    (
+        "bladder_bowel",
+        "past",
+        "I was incontinent for a few weeks after giving birth years ago; now my back is just "
+        "stiff from yoga",
+    ),
+    (
+        "bladder_bowel",
+        "long-standing",
+        "I've had a little stress incontinence for fifteen years, unchanged, and my back is stiff "
+        "after yoga",
+    ),
+    ("bladder_bowel", "constipation alone", "My back hurts and I have been constipated for days"),
+    ("bladder_bowel", "needing to pee", "I need to pee a lot since I started drinking more water"),
+    ("saddle_numbness", "negated", "Sore back after the gym, no numbness in my groin or bottom"),
+    ("saddle_numbness", "hypothetical", "How would I know if I had saddle numbness?"),
+    ("saddle_numbness", "hypothetical", "What should I do if I get numbness around my bottom?"),
+    (
+        "saddle_numbness",
+        "past",
+        "I had a numb groin after my epidural ten years ago, it went away long ago",
+    ),
+    (
+        "saddle_numbness",
+        "long-standing",
+        "I've had a numb patch on my inner thigh for twenty years, unchanged, and my calves are "
+        "sore after the run",
+    ),
+    ("limb_weakness", "negated", "My back is sore after squats but my legs are not weak at all"),
+    ("limb_weakness", "hypothetical", "Should I worry about foot drop if my sciatica gets worse?"),
+    (
+        "limb_weakness",
+        "long-standing",
+        "My right foot drop from an old disc injury has been the same for years, unchanged",
+    ),
+    (
+        "limb_weakness",
+        "long-standing",
+        "My left leg has been weak since polio as a child, same as always, and my shoulders ache "
+        "after swimming",
+    ),
+    ("limb_weakness", "tiredness", "I feel weak and exhausted after my first day of the program"),
+    ("limb_weakness", "tiredness", "My whole body feels weak since I caught the flu"),
+    ("limb_weakness", "soreness", "My legs feel like jelly after leg day"),
+    ("major_trauma", "negated", "No accident and no fall, my back just started aching after work"),
+    ("major_trauma", "hypothetical", "What if I get in a car accident, would my back be ok?"),
+    (
+        "major_trauma",
+        "past",
+        "I broke my back in a car crash in 2009 and it healed fine; now my neck is sore after "
+        "the gym",
+    ),
+    ("major_trauma", "not trauma", "I fell asleep on the sofa and woke up with a stiff neck"),
+    ("fever_infection", "negated", "My back hurts after deadlifts, no fever or chills"),
+    ("fever_infection", "hypothetical", "What if I get a fever with my back pain?"),
+    (
+        "fever_infection",
+        "past",
+        "I had a spinal infection ten years ago and fully recovered; my back is sore from "
+        "gardening",
+    ),
+    ("fever_infection", "no back pain", "I have a fever and a sore throat"),
+    ("fever_infection", "no back pain", "I have a fever and chills"),
+    (
+        "cancer_weight_loss",
+        "negated",
+        "Back pain after a fall, no history of cancer and no weight loss",
+    ),
+    ("cancer_weight_loss", "hypothetical", "Can people with cancer do the back exercises?"),
+    ("cancer_weight_loss", "hypothetical", "What if my back pain is a sign of cancer?"),
+    (
+        "cancer_weight_loss",
+        "long-standing",
+        "I had cancer twenty years ago and my back pain has been the same for ten years",
+    ),
+    ("cancer_weight_loss", "no back pain", "I had cancer years ago and I am doing great"),
+    (
+        "cancer_weight_loss",
+        "another person",
+        "my dad had cancer; my lower back is sore after gardening",
+    ),
+    (
+        "night_rest_pain",
+        "negated",
+        "My back hurts when I bend, but lying down relieves it and it does not keep me up at night",
+    ),
+    (
+        "night_rest_pain",
+        "hypothetical",
+        "What if my back pain gets worse at night and nothing helps?",
+    ),
+    (
+        "night_rest_pain",
+        "past",
+        "Years ago I had night pain that nothing relieved, but that cleared up; now I'm just sore "
+        "after yoga",
+    ),
+    ("night_rest_pain", "trouble sleeping", "I have trouble sleeping because of stress at work"),
+    ("night_rest_pain", "trouble sleeping", "I can't sleep, I'm worried about my exam"),
+    (
+        "night_rest_pain",
+        "trouble sleeping",
+        "My back aches after gardening and I slept badly last night",
+    ),
+    (
+        "osteoporosis_steroids",
+        "negated",
+        "My back hurts after lifting, I don't have osteoporosis and have never taken steroids",
+    ),
+    ("osteoporosis_steroids", "hypothetical", "Can I do the exercises if I have osteoporosis?"),
+    (
+        "osteoporosis_steroids",
+        "long-standing",
+        "I have osteoporosis and my back ache has been the same for five years",
+    ),
+    ("chest_pain", "negated", "No chest pain, just a stiff upper back from rowing"),
+    ("chest_pain", "hypothetical", "What if I get chest pain during the workout?"),
+    (
+        "chest_pain",
+        "past",
+        "I had chest pains years ago that turned out to be reflux, nothing since; my shoulders "
+        "are sore from swimming",
+    ),
+    (
+        "chest_pain",
+        "past",
+        "Last year I had chest pain from a pulled muscle, long gone now; my back is sore after "
+        "rowing",
+    ),
+    ("breathing", "negated", "No shortness of breath, just a sore back after the hike"),
+    ("breathing", "hypothetical", "What should I do if I get short of breath while running?"),
+    (
+        "breathing",
+        "past",
+        "I was short of breath as a child because of asthma, now my back is sore after the gym",
+    ),
+    (
+        "breathing",
+        "long-standing",
+        "I have been short of breath for years because of COPD, nothing new, and my back is "
+        "stiff after the gym",
+    ),
+    ("suicide_self_harm", "negated", "I'm not suicidal, I'm just fed up with this back pain"),
+    ("suicide_self_harm", "hypothetical", "Does the questionnaire ask about self-harm?"),
+    (
+        "suicide_self_harm",
+        "past",
+        "I had suicidal thoughts years ago but I'm in a good place now; my back is sore from "
+        "running",
+    ),
+    ("heavy_bleeding", "negated", "The cut on my knee is not bleeding heavily"),
+    ("heavy_bleeding", "hypothetical", "What do I do if a cut won't stop bleeding?"),
+    (
+        "heavy_bleeding",
+        "past",
+        "Years ago I had heavy bleeding after an operation; today my neck is stiff from painting",
+    ),
+    ("heavy_bleeding", "minor", "My gums bleed a little when I brush my teeth"),
+    (
+        "stroke",
+        "negated",
+        "No slurred speech or face drooping, just a stiff neck from sleeping wrong",
+    ),
+    ("stroke", "hypothetical", "What are the warning signs of a stroke?"),
+    (
+        "stroke",
+        "past",
+        "I had a mini stroke years ago and fully recovered; my legs are sore after the gym",
+    ),
+    (
+        "stroke",
+        "not one-sided weakness",
+        "My back is so stiff after the gym I could barely lift my arm to wave at a friend",
+    ),
+]
+
+
+def _values(entry: object) -> tuple[object, ...]:
+    return tuple(entry.values) if hasattr(entry, "values") else tuple(entry)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(("flag", "text"), RAISED)
+def test_a_current_red_flag_is_raised(flag: str, text: str) -> None:
+    assert flag in flags_of(text)
+
+
+@pytest.mark.parametrize(("flag", "form", "text"), NOT_RAISED)
+def test_a_red_flag_that_is_not_current_is_not_raised(flag: str, form: str, text: str) -> None:
+    # None of these texts holds any other red flag either: the text is not urgent.
+    assert flags_of(text) == [], f"{form} {flag}"
+
+
+def test_the_table_covers_every_red_flag_in_every_form() -> None:
+    flags = set(load_rules().flag_reasons())
+    assert len(flags) == 13
+    assert {_values(entry)[0] for entry in RAISED} == flags
+    forms: dict[str, set[str]] = defaultdict(set)
+    for entry in NOT_RAISED:
+        flag, form, _ = _values(entry)
+        forms[str(flag)].add(str(form).replace("long-standing", "past"))
+    for flag in flags:
+        assert {"negated", "hypothetical", "past"} <= forms[flag], flag
+
+
+# --- whose red flag ----------------------------------------------------------------------------
+
+
+def test_a_relatives_cancer_does_not_make_the_writers_soreness_urgent() -> None:
+    assert flags_of("my dad had cancer; my lower back is sore after gardening") == []
+
+
+def test_a_red_flag_of_the_person_written_about_is_urgent() -> None:
+    flags = flags_of("my husband fell off the ladder this morning and can't move his legs")
+    assert "major_trauma" in flags
+
+
+def test_a_relatives_red_flag_is_urgent_when_the_writer_has_no_complaint() -> None:
+    assert flags_of("My mum has crushing chest pain and is sweating") == ["chest_pain"]
+
+
+# --- findings ----------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def rules() -> RuleSet:
+    return load_rules()
+
+
+def test_a_finding_names_the_reason_and_the_words(rules: RuleSet) -> None:
+    (finding,) = find_red_flags(analyze("Since this morning I can't pee at all"), rules)
+    assert finding == UrgentFinding(
+        "bladder_bowel", rules.flag_reasons()["bladder_bowel"], "can't pee"
+    )
+    assert finding.describe() == 'loss of bladder or bowel control: "can\'t pee"'
+
+
+@pytest.mark.parametrize(
+    ("text", "words"),
+    [
+        ("My back is agony and I have a fever of 39.5 since last night", "fever of 39.5"),
+        ("He came off his motorbike an hour ago and his back hurts", "came off his motorbike"),
+        ("Out of nowhere my face is drooping on one side", "face is drooping"),
+    ],
+)
+def test_describe_quotes_the_matched_words(rules: RuleSet, text: str, words: str) -> None:
+    described = [finding.describe() for finding in find_red_flags(analyze(text), rules)]
+    assert any(f'"{words}"' in line for line in described), described
+    assert all(":" in line and "_" not in line.split(":")[0] for line in described)
+
+
+def test_findings_come_in_rule_file_order_one_per_flag(rules: RuleSet) -> None:
+    text = "Crushing chest pain, I can't breathe, and I can't breathe when I lie down"
+    assert [f.flag for f in find_red_flags(analyze(text), rules)] == ["chest_pain", "breathing"]
+
+
+@pytest.mark.parametrize("text", ["", "   ", "thanks for the great videos", "My back is sore"])
+def test_a_text_without_red_flags_has_no_findings(rules: RuleSet, text: str) -> None:
+    assert find_red_flags(analyze(text), rules) == []

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from classifier.config import SEED_DIR
+from classifier.model import DEFAULT_C, DEFAULT_CUE_WEIGHT
 
 if TYPE_CHECKING:
     from classifier.predict import Prediction
@@ -61,8 +62,10 @@ def train(
     models_dir: Annotated[
         Path | None, typer.Option("--models-dir", help="Registry directory (default: models/).")
     ] = None,
-    c: Annotated[float, typer.Option(help="Inverse regularisation of the classifier.")] = 4.0,
-    cue_weight: Annotated[float, typer.Option(help="Weight of the cue features.")] = 1.0,
+    c: Annotated[float, typer.Option(help="Inverse regularisation of the classifier.")] = DEFAULT_C,
+    cue_weight: Annotated[
+        float, typer.Option(help="Weight of the cue features.")
+    ] = DEFAULT_CUE_WEIGHT,
 ) -> None:
     """Validate labeled data, cross-validate, and save a new model version."""
     from classifier.train import train as train_model
@@ -184,6 +187,7 @@ def validate(
 # The command modules add their commands to `app` when imported; they import `app`
 # from here, so they come after it is defined.
 from classifier.commands import label as _label  # noqa: E402,F401
+from classifier.commands import lifecycle as _lifecycle  # noqa: E402,F401
 
 
 def main() -> None:

@@ -295,3 +295,13 @@ def test_stdin_to_stdout(label) -> None:
     assert result.stderr == ""
     result = label("-", "-o", "-", "--quiet", input=f"id;text\n1;{PAIN}\n")
     assert result.stdout.splitlines()[0] == ";".join(["id", "text", *OUTPUT_COLUMNS])
+
+
+def test_show_prints_the_labeled_rows(label, tmp_path: Path) -> None:
+    source = good_csv(tmp_path / "tickets.csv", rows=4)
+    result = label(source, "-o", tmp_path / "out.csv", "--quiet", "--show")
+    assert result.exit_code == 0, result.output
+    lines = result.stdout.splitlines()
+    assert lines[0].split()[:4] == ["id", "label", "urgent", "conf"]
+    assert [line.split()[0] for line in lines[1:5]] == ["0", "1", "2", "3"]
+    assert lines[4].split()[1] in ("pain", "other") and "YES" in lines[4]  # ticket 3 is urgent

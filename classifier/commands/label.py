@@ -19,6 +19,7 @@ from classifier.config import MAX_TEXT_CHARS
 from classifier.dask_engine import DEFAULT_WORKERS
 
 SHOWN_PROBLEMS = 20
+SHOWN_ROWS = 60
 EXIT_INTERRUPTED = 130
 
 
@@ -125,6 +126,10 @@ def label_command(
     quiet: Annotated[
         bool, typer.Option("--quiet", "-q", help="No progress bar and no summary.")
     ] = False,
+    show: Annotated[
+        bool,
+        typer.Option("--show", help=f"Also print the first {SHOWN_ROWS} labeled rows as a table."),
+    ] = False,
     model: ModelOption = None,
 ) -> None:
     """Label every row of a ticket export: label, probabilities, urgent flag, status.
@@ -190,7 +195,42 @@ def label_command(
                 "(see the status and error columns)"
             )
         _err(summary.format())
+    if show and summary.output != "-":
+        typer.echo(format_labeled_rows(Path(summary.output), summary.text_columns, SHOWN_ROWS))
     if summary.labeled == 0:
         why = "it has no rows" if summary.rows == 0 else "every row has status error"
         _err(f"painclf: error: nothing could be labeled in {input}: {why}")
         raise typer.Exit(1)
+
+
+def format_labeled_rows(path: Path, text_columns: list[str], limit: int) -> str:
+    """A compact table of the first ``limit`` rows of a labeled output file."""
+    import pandas as pd
+
+    from classifier.batch import format_from_name
+
+    kind = format_from_name(path.name)
+    if kind == "parquet":
+        frame = pd.read_parquet(path).head(limit)
+    elif kind == "jsonl":
+        frame = pd.read_json(path, lines=True, nrows=limit, dtype=False)
+    else:
+        sep = "\t" if kind == "tsv" else ","
+        frame = pd.read_csv(path, sep=sep, nrows=limit, dtype=str, keep_default_na=False)
+    first = frame.columns[0]
+    lines = [f"{first[:12]:<12} {'label':<9} {'urgent':<6} {'conf':>5}  text"]
+    for _, row in frame.iterrows():
+        text = " ".join(" ".join(str(row.get(c, "")) for c in text_columns).split())
+        text = text if len(text) <= 70 else text[:67] + "..."
+        urgent = "YES" if str(row.get("urgent", "")).lower() in ("true", "1") else ""
+        review = "?" if str(row.get("needs_review", "")).lower() in ("true", "1") else " "
+        try:
+            confidence = f"{float(row.get('confidence', '')):.2f}"
+        except ValueError:
+            confidence = "  -  "
+        label = str(row.get("label", "")) or str(row.get("status", ""))
+        lines.append(
+            f"{str(row[first])[:12]:<12} {label:<9} {urgent:<6} {confidence:>5}{review} {text}"
+        )
+    lines.append("(? = needs review)")
+    return "\n".join(lines)

@@ -226,9 +226,12 @@ class CueMatcher:
                 # Keep the longest of overlapping matches of one category: "lower back", not "back".
                 spans.sort(key=lambda span: (span[0] - span[1], span[0]))
                 kept: list[tuple[int, int]] = []
+                taken: set[int] = set()
                 for start, end in spans:
-                    if all(end <= k_start or k_end <= start for k_start, k_end in kept):
+                    positions = range(start, end)
+                    if taken.isdisjoint(positions):
                         kept.append((start, end))
+                        taken.update(positions)
                 spans = kept
             is_site = category in self.sites
             for start, end in spans:

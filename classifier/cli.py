@@ -186,6 +186,7 @@ def validate(
 
 # The command modules add their commands to `app` when imported; they import `app`
 # from here, so they come after it is defined.
+from classifier.commands import dask_label as _dask_label  # noqa: E402,F401
 from classifier.commands import label as _label  # noqa: E402,F401
 from classifier.commands import lifecycle as _lifecycle  # noqa: E402,F401
 

@@ -1394,7 +1394,7 @@ def _label_in_worker(
 def _labeled_chunks(
     chunks: Iterator[Chunk],
     text_columns: list[Any],
-    classifier: Classifier,
+    classifier: Classifier | None,
     model_path: str | None,
     jobs: int,
     max_chars: int,
@@ -1416,7 +1416,8 @@ def _labeled_chunks(
     from joblib.externals.loky import get_reusable_executor
 
     executor = get_reusable_executor(max_workers=jobs)
-    model: str | Classifier = model_path if model_path is not None else classifier
+    model = model_path if model_path is not None else classifier
+    assert model is not None, "worker processes need a model path or a classifier"
     pending: deque[tuple[Chunk, Any]] = deque()
     finished = False
     try:
@@ -1639,13 +1640,16 @@ def label_file(
             )
 
         if classifier is None:
-            from classifier.predict import get_classifier
-            from classifier.registry import resolve
+            from classifier.predict import ensure_model, get_classifier
 
-            classifier = get_classifier(model)
-            model_path: str | None = str(resolve(model).path.resolve())
+            ref = ensure_model(model)
+            model_path: str | None = str(ref.path.resolve())
+            model_version = ref.version
+            # With worker processes only the workers need the model in memory.
+            classifier = get_classifier(model_path) if jobs <= 1 else None
         else:
             model_path = None
+            model_version = classifier.version
         renamed = _renamed_inputs(source.columns)
         out_columns = [renamed.get(c, c) for c in source.columns] + list(OUTPUT_COLUMNS)
         schema = _output_schema(source) if out_format.kind == "parquet" else None
@@ -1662,7 +1666,7 @@ def label_file(
             input=str(input),
             output="<stdout>" if to_stdout else str(target),
             text_columns=list(chosen),
-            model_version=classifier.version,
+            model_version=model_version,
         )
         fingerprint = _fingerprint(
             input_path,
@@ -1670,7 +1674,7 @@ def label_file(
             text_columns=chosen,
             chunk_size=chunk_size,
             max_chars=max_chars,
-            model_version=classifier.version,
+            model_version=model_version,
             output_format=[out_format.kind, out_format.delimiter, out_format.gzip],
             split_by=split_by,
         )

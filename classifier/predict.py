@@ -208,31 +208,41 @@ _default: dict[str, Classifier] = {}
 _lock = threading.Lock()
 
 
+def ensure_model(model: str | Path | None = None) -> ModelRef:
+    """Find ``model`` (default: CURRENT) without loading it.
+
+    When there is no model yet and none was asked for, the default model is trained
+    from the seed data first, with a one-line message on stderr, so a fresh checkout
+    works at once.
+    """
+    try:
+        return resolve(model)
+    except ModelError:
+        from classifier.registry import current_version
+
+        if model is not None or current_version() is not None:
+            raise
+        from classifier.train import train
+
+        print(
+            "painclf: no model yet; training the default model from data/seed "
+            "(once, about a minute)...",
+            file=sys.stderr,
+        )
+        train(quiet=True)
+        return resolve(model)
+
+
 def get_classifier(model: str | Path | None = None) -> Classifier:
     """The classifier for ``model`` (default: CURRENT), loaded once per process.
 
-    When there is no model yet, the default model is trained from the seed data
-    first, with a one-line message on stderr, so a fresh checkout works at once.
+    Trains the default model first when there is none (see ``ensure_model``).
     """
     key = str(model) if model is not None else ""
     with _lock:
         if key not in _default:
-            try:
-                _default[key] = Classifier.load(model)
-            except ModelError:
-                from classifier.registry import current_version
-
-                if model is not None or current_version() is not None:
-                    raise
-                from classifier.train import train
-
-                print(
-                    "painclf: no model yet; training the default model from data/seed "
-                    "(once, about a minute)...",
-                    file=sys.stderr,
-                )
-                train(quiet=True)
-                _default[key] = Classifier.load(model)
+            ref = ensure_model(model)
+            _default[key] = Classifier(load_pipeline(ref), ref.manifest)
         return _default[key]
 
 

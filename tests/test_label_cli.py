@@ -305,3 +305,10 @@ def test_show_prints_the_labeled_rows(label, tmp_path: Path) -> None:
     assert lines[0].split()[:4] == ["id", "label", "urgent", "conf"]
     assert [line.split()[0] for line in lines[1:5]] == ["0", "1", "2", "3"]
     assert lines[4].split()[1] in ("pain", "other") and "YES" in lines[4]  # ticket 3 is urgent
+
+
+def test_dask_engine_refuses_local_only_options(label, tmp_path: Path) -> None:
+    source = good_csv(tmp_path / "tickets.csv", rows=4)
+    result = label(source, "-o", tmp_path / "out", "--engine", "dask", "--resume", "--jobs", "2")
+    assert result.exit_code == 2
+    assert "--resume, --jobs work with --engine local only" in result.output

@@ -140,6 +140,22 @@ def label_command(
     if engine is Engine.dask:
         from classifier.commands.dask_label import run_dask_engine
 
+        local_only = {
+            "--resume": resume,
+            "--split-by": split_by is not None,
+            "--report": report is not None,
+            "--jobs": jobs != 1,
+            "--chunk-size": chunk_size != DEFAULT_CHUNK_SIZE,
+            "--format": input_format is not None,
+            "--show": show,
+        }
+        if refused := [name for name, given in local_only.items() if given]:
+            _err(
+                f"painclf: error: {', '.join(refused)} work with --engine local only "
+                "(the Dask engine partitions the input itself and writes Parquet files)"
+            )
+            raise typer.Exit(2)
+
         run_dask_engine(
             [input],
             Path(output) if output is not None else None,

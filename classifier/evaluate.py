@@ -164,14 +164,15 @@ class EvaluationReport:
         for name, metrics in self.subsets.items():
             parts.append(format_metrics(metrics, f"subset: {name}"))
         if len(self.mistakes):
-            parts.append("most confident mistakes:")
+            lines = ["most confident mistakes:"]
             for row in self.mistakes.itertuples(index=False):
                 text = " ".join(str(row.text).split())
                 text = text if len(text) <= 100 else text[:97] + "..."
-                parts.append(
+                lines.append(
                     f"  {row.confidence:.2f} predicted {row.predicted:<8} true {row.label:<8} "
                     f"line {row.line}: {text}"
                 )
+            parts.append("\n".join(lines))
         return "\n\n".join(parts)
 
 

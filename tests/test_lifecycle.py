@@ -24,7 +24,7 @@ from classifier.registry import current_version, set_current
 from classifier.train import train
 
 runner = CliRunner()
-GOLD = Path(__file__).parent / "data" / "lifecycle_gold.csv"
+GOLD = Path(__file__).parents[1] / "data" / "gold" / "gold.csv"
 
 # The corrupted copy: a labeler who misread the guide. Rows illustrating these rules get
 # the wrong label (about 40% of the seed). Flipping by rule rather than at random keeps the

@@ -44,17 +44,13 @@ def _metrics_table(metrics: dict[str, Any]) -> str:
             f"| {label} | {row['precision']:.3f} | {row['recall']:.3f} | {row['f1']:.3f} "
             f"| {row['support']} |"
         )
-    lines.append("")
-    lines.append(f"macro-F1 **{metrics['macro_f1']:.3f}**, accuracy **{metrics['accuracy']:.3f}**")
+    summary = f"macro-F1 **{metrics['macro_f1']:.3f}**, accuracy **{metrics['accuracy']:.3f}**"
     urgent = metrics.get("urgent")
     if urgent and urgent["recall"] is not None:
-        precision = urgent["precision"]
-        lines.append(
-            f", urgent recall **{urgent['recall']:.3f}** ({urgent['support']} urgent), "
-            f"urgent precision {precision:.3f}"
-            if precision is not None
-            else ""
-        )
+        summary += f", urgent recall **{urgent['recall']:.3f}** ({urgent['support']} urgent)"
+        if urgent["precision"] is not None:
+            summary += f", urgent precision {urgent['precision']:.3f}"
+    lines += ["", summary]
     return "\n".join(lines)
 
 

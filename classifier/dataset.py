@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from classifier.config import LABELS
+from classifier.config import LABELS, PROJECT_ROOT
 from classifier.rules import load_rules
 
 DATA_SUFFIXES = (".csv", ".tsv", ".jsonl", ".ndjson", ".parquet")
@@ -74,6 +74,14 @@ def normalise_text(text: str) -> str:
     """Text as compared for near duplicates: case, accents, punctuation and spacing folded."""
     folded = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode().lower()
     return _SPACE.sub(" ", _PUNCT.sub(" ", folded)).strip()
+
+
+def _display_path(path: Path) -> str:
+    """A file's path relative to the project when it lies inside it (manifests travel)."""
+    try:
+        return str(path.resolve().relative_to(PROJECT_ROOT))
+    except ValueError:
+        return str(path)
 
 
 def expand_paths(paths: Iterable[str | Path]) -> list[Path]:
@@ -200,7 +208,7 @@ def read_labeled(
                 Problem(str(path), 1, f"missing column(s) {missing}; columns found: {found}")
             )
             continue
-        sources.append(SourceFile(str(path), sha256_file(path), len(records)))
+        sources.append(SourceFile(_display_path(path), sha256_file(path), len(records)))
         for line, record in records:
             row: dict[str, object] = {column: record.get(column) for column in (*COLUMNS, *keep)}
             row["file"] = str(path)

@@ -59,6 +59,7 @@ PAIN_WORDS = frozenset({"pain_word", "soreness_word", "sharp_quality"})
 COMPLAINT_WORDS = PAIN_WORDS | {"injury_event", "spine_complaint", "msk_complaint"}
 NOTE_EMPTY = "empty text: nothing to classify"
 NOTE_NO_WORDS = "no words to classify"
+NOTE_NOT_ENGLISH = "text does not look like English: the model reads English only"
 
 
 @dataclass(frozen=True, slots=True)
@@ -121,7 +122,7 @@ def clean_text(value: Any, max_chars: int = MAX_TEXT_CHARS) -> CleanText:
         if not letters:
             notes.append(NOTE_NO_WORDS)
         elif sum(ch.isascii() for ch in letters) < 0.5 * len(letters):
-            notes.append("text does not look like English: the model reads English only")
+            notes.append(NOTE_NOT_ENGLISH)
     return CleanText(text, tuple(notes))
 
 
@@ -234,6 +235,11 @@ def _analysis_from_doc(doc: Any, clean: CleanText, today: date | None) -> Analys
                 and here.isdisjoint(hashes["first_person"])
             ):
                 impersonal.add(index)
+    notes = clean.notes
+    # Latin-script text in another language ("me duele la espalda") passes the script
+    # check; almost no English function words and no cue at all give it away.
+    if table.words >= 4 and table.stop_words < 0.15 * table.words and not cues:
+        notes = (*notes, NOTE_NOT_ENGLISH)
     complaint_durations = durations
     if durations and any(c.category in SEDENTARY for c in cues):
         # "couch potato for months": that duration is the rest before the activity,
@@ -254,7 +260,7 @@ def _analysis_from_doc(doc: Any, clean: CleanText, today: date | None) -> Analys
         sentence_starts=sentence_starts,
         impersonal_questions=frozenset(impersonal),
         self_sentences=frozenset(self_sentences),
-        notes=clean.notes,
+        notes=notes,
     )
 
 

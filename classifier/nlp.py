@@ -17,7 +17,7 @@ from typing import Any
 
 import numpy as np
 import spacy
-from spacy.attrs import IDX, IS_SPACE, LENGTH, NORM
+from spacy.attrs import IDX, IS_ALPHA, IS_SPACE, IS_STOP, LENGTH, NORM
 from spacy.language import Language
 from spacy.matcher import Matcher, PhraseMatcher
 from spacy.tokens import Doc
@@ -47,7 +47,8 @@ class TokenTable:
 
     ``norms`` are the NORM hashes, ``starts`` and ``ends`` character offsets (plain
     lists: indexing a list is much cheaper than indexing a numpy array), and
-    ``segments`` the sentences (split also at line breaks: tickets use them as stops).
+    ``segments`` the sentences (split also at line breaks: tickets use them as stops);
+    ``words`` and ``stop_words`` count alphabetic tokens and English function words.
     """
 
     norms: list[int]
@@ -56,6 +57,8 @@ class TokenTable:
     segments: Segments
     norm_set: frozenset[int]
     text: str
+    words: int = 0
+    stop_words: int = 0
 
 
 def token_table(doc: Doc) -> TokenTable:
@@ -66,7 +69,7 @@ def token_table(doc: Doc) -> TokenTable:
         text = doc.text
     if n == 0:
         return TokenTable([], [], [], Segments((0,), 0), frozenset(), text)
-    table = doc.to_array([NORM, IDX, LENGTH, IS_SPACE])
+    table = doc.to_array([NORM, IDX, LENGTH, IS_SPACE, IS_ALPHA, IS_STOP])
     norm_list = table[:, 0].tolist()
     start_array = table[:, 1].astype(np.int64)
     starts = start_array.tolist()
@@ -89,6 +92,8 @@ def token_table(doc: Doc) -> TokenTable:
         Segments(tuple(sorted(sentence_starts)), n),
         frozenset(norm_list),
         text,
+        int(table[:, 4].sum()),
+        int((table[:, 4] & table[:, 5]).sum()),
     )
 
 

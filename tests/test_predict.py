@@ -220,6 +220,9 @@ UNUSABLE = [
         "我在健身房锻炼以后腰一直很疼，已经三天了", "does not look like English", id="chinese"
     ),
     pytest.param(
+        "Me duele mucho la espalda desde el lunes", "does not look like English", id="spanish"
+    ),
+    pytest.param(
         "Спина болит",
         "does not look like English",
         id="short-russian",

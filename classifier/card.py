@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from classifier.analysis import Analysis
 from classifier.config import LABELS, MODEL_CARD_NAME
 from classifier.evaluate import reliability_table
 from classifier.plots import reliability_png
@@ -91,14 +89,13 @@ def label_issues(
 
 
 def write_card_files(
-    manifest: dict[str, Any], frame: pd.DataFrame, cv: Any, analyses: Sequence[Analysis]
+    manifest: dict[str, Any], frame: pd.DataFrame, cv: Any
 ) -> dict[str, str | bytes]:
     """The files that go into a model directory beside the model: card, plot, label audit.
 
     Also records the calibration (reliability table and ECE) and the number of
     suspected label issues in ``manifest``.
     """
-    del analyses  # the card describes data and metrics; analyses are not needed yet
     labels = frame["label"].to_numpy()
     confidence = cv.probabilities.max(axis=1)
     correct = np.asarray(cv.predicted) == labels

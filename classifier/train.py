@@ -244,7 +244,7 @@ def train(
             gold_metrics[str(path)] = report.metrics
             _say(quiet, format_metrics(report.metrics, f"gold file {path}"))
         manifest["metrics"]["gold"] = gold_metrics
-    files = write_card_files(manifest, frame, cv, analyses)
+    files = write_card_files(manifest, frame, cv)
     ref = save_version(model, manifest, files=files, root=root)
     made_current = current_version(root) is None
     if made_current:

@@ -613,7 +613,39 @@ def _preview(values: Sequence[str], limit: int = 120) -> str:
     return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
-class _CsvSource(_Source):
+class _TextSource(_Source):
+    """A source read line by line (CSV, JSON Lines): chunking and the encoding note."""
+
+    chunk_size: int
+    lines: _Lines
+
+    def _rows(self) -> Iterator[tuple[list[Any], str, list[str]]]:
+        """Each row's fields, why it could not be read ("" if it could), and problems."""
+        raise NotImplementedError
+
+    def chunks(self) -> Iterator[Chunk]:
+        rows: list[list[Any]] = []
+        unreadable: list[str] = []
+        problems: list[str] = []
+        for fields, reason, messages in self._rows():
+            rows.append(fields)
+            unreadable.append(reason)
+            problems.extend(messages)
+            if len(rows) == self.chunk_size:
+                yield Chunk(self._frame(rows), unreadable, problems)
+                rows, unreadable, problems = [], [], []
+        if rows:
+            yield Chunk(self._frame(rows), unreadable, problems)
+
+    def bytes_read(self) -> int:
+        return self.lines.bytes_read
+
+    def file_notes(self) -> list[str]:
+        note = self.lines.encoding_note(self.name)
+        return [*self.notes, *([note] if note else [])]
+
+
+class _CsvSource(_TextSource):
     def __init__(
         self, name: str, raw: Iterable[bytes], fmt: FileFormat | None, chunk_size: int
     ) -> None:
@@ -693,34 +725,16 @@ class _CsvSource(_Source):
             else:
                 yield fields, ""
 
-    def chunks(self) -> Iterator[Chunk]:
-        rows: list[list[Any]] = []
-        unreadable: list[str] = []
-        problems: list[str] = []
+    def _rows(self) -> Iterator[tuple[list[Any], str, list[str]]]:
         for fields, problem in self._records():
-            rows.append(fields)
-            unreadable.append(problem)
-            if problem:
-                problems.append(f"{self.name}: {problem}")
-            if len(rows) == self.chunk_size:
-                yield Chunk(self._frame(rows), unreadable, problems)
-                rows, unreadable, problems = [], [], []
-        if rows:
-            yield Chunk(self._frame(rows), unreadable, problems)
-
-    def bytes_read(self) -> int:
-        return self.lines.bytes_read
-
-    def file_notes(self) -> list[str]:
-        note = self.lines.encoding_note(self.name)
-        return [*self.notes, *([note] if note else [])]
+            yield fields, problem, [f"{self.name}: {problem}"] if problem else []
 
 
 def _fit(fields: list[str], width: int) -> list[str]:
     return (fields + [""] * width)[:width]
 
 
-class _JsonlSource(_Source):
+class _JsonlSource(_TextSource):
     def __init__(self, name: str, raw: Iterable[bytes], gz: bool, chunk_size: int) -> None:
         super().__init__()
         self.name = name
@@ -764,40 +778,23 @@ class _JsonlSource(_Source):
                 continue
             yield number, value, ""
 
-    def chunks(self) -> Iterator[Chunk]:
+    def _rows(self) -> Iterator[tuple[list[Any], str, list[str]]]:
         columns = self.columns
         known = set(columns)
-        rows: list[list[Any]] = []
-        unreadable: list[str] = []
-        problems: list[str] = []
         items = [*self._buffer]
         self._buffer = []
         for number, record, problem in _chain(items, self._items):
             if record is None:
-                rows.append([None] * len(columns))
-                unreadable.append(problem)
-                problems.append(f"{self.name}: {problem}")
-            else:
-                rows.append([record.get(c) for c in columns])
-                unreadable.append("")
-                if not known.issuperset(record):
-                    extra = [k for k in record if k not in known]
-                    problems.append(
-                        f"{self.name}: line {number}: key(s) {_preview(extra)} are not "
-                        "among the columns of the first rows; left out"
-                    )
-            if len(rows) == self.chunk_size:
-                yield Chunk(self._frame(rows), unreadable, problems)
-                rows, unreadable, problems = [], [], []
-        if rows:
-            yield Chunk(self._frame(rows), unreadable, problems)
-
-    def bytes_read(self) -> int:
-        return self.lines.bytes_read
-
-    def file_notes(self) -> list[str]:
-        note = self.lines.encoding_note(self.name)
-        return [*self.notes, *([note] if note else [])]
+                yield [None] * len(columns), problem, [f"{self.name}: {problem}"]
+                continue
+            messages = []
+            if not known.issuperset(record):
+                extra = [k for k in record if k not in known]
+                messages.append(
+                    f"{self.name}: line {number}: key(s) {_preview(extra)} are not "
+                    "among the columns of the first rows; left out"
+                )
+            yield [record.get(c) for c in columns], "", messages
 
 
 def _chain(first: list[Any], rest: Iterator[Any]) -> Iterator[Any]:

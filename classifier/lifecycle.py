@@ -36,7 +36,6 @@ from classifier.registry import (
 DEFAULT_F1_TOLERANCE = 0.01
 # Float noise must not turn "equal" into "lower" (metrics come from different code paths).
 _EPSILON = 1e-9
-TEXT_COLUMNS = ("text", "body", "message")
 CURRENT_ALIASES = frozenset({"CURRENT", "current"})
 # Cosine distance on word TF-IDF below which two texts count as near-copies for `suggest`.
 NEAR_COPY_DISTANCE = 0.1
@@ -480,32 +479,21 @@ def promote(
 
 
 def _pick_column(columns: Sequence[str], column: str | None, path: Path) -> str:
-    if column is not None:
-        if column not in columns:
-            raise DataError(
-                [Problem(str(path), 1, f"no column {column!r}; columns found: {list(columns)}")]
-            )
-        return column
-    for name in TEXT_COLUMNS:
-        if name in columns:
-            return name
-    raise DataError(
-        [
-            Problem(
-                str(path),
-                1,
-                f"no text column (looked for {', '.join(TEXT_COLUMNS)}); columns found: "
-                f"{list(columns)}; name one with --text-column",
-            )
-        ]
-    )
+    """The text column, found the way ``painclf label`` finds it."""
+    from classifier.batch import find_text_columns
+
+    try:
+        return find_text_columns(columns, [column] if column is not None else None)[0]
+    except ValueError as error:
+        raise DataError([Problem(str(path), 1, str(error))]) from None
 
 
 def read_texts(path: str | Path, column: str | None = None) -> tuple[list[str], list[int]]:
     """The texts of a CSV/TSV, JSON Lines, Parquet or plain-text file, with their line numbers.
 
-    The text column is ``column``, or the first of ``text``, ``body``, ``message``
-    the file has. A ``.txt`` file holds one text per line. Missing values become "".
+    The text column is ``column``, or the one column named like a text column
+    (``text``, ``body``, ``message``..., as ``painclf label`` finds it). A ``.txt``
+    file holds one text per line. Missing values become "".
 
     Raises
     ------

@@ -10,7 +10,7 @@ import html
 import math
 import re
 from bisect import bisect_right
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from functools import cache
@@ -181,10 +181,6 @@ class Analysis:
                 current.add("other_person_complaint")
             self._current = frozenset(current)
         return self._current
-
-    def cues_of(self, categories: Iterable[str]) -> list[Cue]:
-        wanted = set(categories)
-        return [cue for cue in self.cues if cue.category in wanted]
 
     def sentence_of_char(self, char: int) -> int:
         """Index of the sentence that holds character offset ``char``."""

@@ -142,17 +142,18 @@ def evaluate(
 ) -> None:
     """Measure a model on a labeled file: per-label metrics, urgent recall, worst mistakes."""
     from classifier.atomic import atomic_write_text
-    from classifier.evaluate import evaluate_file
+    from classifier.evaluate import evaluate_frame, read_evaluation_rows
     from classifier.predict import get_classifier
 
     with handle_errors():
-        report = evaluate_file(file, get_classifier(model), worst=worst)
+        rows = read_evaluation_rows(file)
+        report = evaluate_frame(rows, get_classifier(model), file=str(file), worst=worst)
         typer.echo(report.format())
         data = report.to_dict()
         if baselines:
             from classifier.evaluate import compare_baselines, format_comparison
 
-            comparison = compare_baselines(file, report)
+            comparison = compare_baselines(rows, report)
             typer.echo("\n" + format_comparison(comparison))
             data["baselines"] = comparison
         if json_out is not None:

@@ -220,8 +220,8 @@ def evaluate_frame(
     )
 
 
-def evaluate_file(path: str | Path, classifier: Any, worst: int = 15) -> EvaluationReport:
-    """Read a labeled CSV/JSONL/Parquet file and evaluate on every valid row.
+def read_evaluation_rows(path: str | Path) -> pd.DataFrame:
+    """Every valid row of a labeled CSV/JSONL/Parquet file (duplicates kept).
 
     Raises
     ------
@@ -236,22 +236,25 @@ def evaluate_file(path: str | Path, classifier: Any, worst: int = 15) -> Evaluat
     errors = [p for p in (*problems, *more) if p.severity == "error"]
     if errors:
         raise DataError(errors)
-    return evaluate_frame(clean, classifier, file=str(path), worst=worst)
+    return clean
 
 
-def compare_baselines(path: str | Path, report: EvaluationReport) -> dict[str, dict[str, Any]]:
-    """Metrics of painclf and of the two seed-trained baselines on the same labeled file.
+def evaluate_file(path: str | Path, classifier: Any, worst: int = 15) -> EvaluationReport:
+    """Read a labeled file (``read_evaluation_rows``) and evaluate on every valid row."""
+    return evaluate_frame(read_evaluation_rows(path), classifier, file=str(path), worst=worst)
+
+
+def compare_baselines(rows: pd.DataFrame, report: EvaluationReport) -> dict[str, dict[str, Any]]:
+    """Metrics of painclf (``report``) and of the two seed-trained baselines on ``rows``.
 
     The baselines (word TF-IDF + logistic regression, spaCy textcat bag-of-words)
     are trained on the seed data here, so the comparison is like for like.
     """
     from classifier.baselines import train_baselines
     from classifier.config import SEED_DIR
-    from classifier.dataset import load_labeled, read_labeled, validate_labeled
+    from classifier.dataset import load_labeled
 
     seed, _, _ = load_labeled([SEED_DIR])
-    frame, _, _ = read_labeled([path])
-    rows, _ = validate_labeled(frame, check_duplicates=False)
     results = {f"painclf {report.model_version}": report.metrics}
     for baseline in train_baselines(seed["text"].tolist(), seed["label"].tolist()):
         predicted = baseline.predict_labels(rows["text"].tolist())

@@ -14,7 +14,7 @@ from typing import Any
 
 import numpy as np
 
-from classifier.analysis import Analysis, analyze_many
+from classifier.analysis import NOTE_NOT_ENGLISH, Analysis, analyze_many
 from classifier.config import LABELS
 from classifier.context import Cue
 from classifier.model import decide, feature_matrix
@@ -162,7 +162,7 @@ class Classifier:
         predictions = []
         for analysis, decision in zip(analyses, decisions, strict=True):
             confidence = decision.probabilities[decision.label]
-            unusable = not analysis.has_words or any("English" in n for n in analysis.notes)
+            unusable = not analysis.has_words or NOTE_NOT_ENGLISH in analysis.notes
             needs_review = confidence < self.threshold or unusable
             notes = [*analysis.notes, *decision.notes]
             if confidence < self.threshold:

@@ -53,6 +53,8 @@ class Cue:
 
 
 _NOT_CURRENT = frozenset({"NEGATED", "HYPOTHETICAL", "HISTORICAL"})
+# Triggers that name a person (a relative, a bystander) rather than a time or a condition.
+_PERSON_CATEGORIES = frozenset({"HYPOTHETICAL", "OTHER_PERSON"})
 _MODIFIER_WORDS = {
     "NEGATED": "negated",
     "HYPOTHETICAL": "hypothetical",
@@ -72,10 +74,36 @@ class Trigger:
 
 @dataclass(frozen=True, slots=True)
 class Segments:
-    """Sentence boundaries as sorted token offsets; segment i is ``[starts[i], starts[i+1])``."""
+    """Sentence boundaries as sorted token offsets; segment i is ``[starts[i], starts[i+1])``.
+
+    ``punct`` counts punctuation tokens before each offset (``punct[i]`` is the number in
+    ``[0, i)``), so that a scope limit counts words: the commas of a list ("no fever,
+    chills, numbness or tingling") do not use up a negation's scope.
+    """
 
     starts: tuple[int, ...]
     length: int
+    punct: tuple[int, ...] | None = None
+
+    def words_between(self, start: int, end: int) -> int:
+        """Tokens in ``[start, end)`` that are not punctuation."""
+        if self.punct is None:
+            return end - start
+        return (end - start) - (self.punct[end] - self.punct[start])
+
+    def forward_limit(self, start: int, words: int, stop: int) -> int:
+        """The offset after ``words`` non-punctuation tokens from ``start``, at most ``stop``."""
+        end = min(stop, start + words)
+        while end < stop and self.words_between(start, end) < words:
+            end += 1
+        return end
+
+    def backward_limit(self, end: int, words: int, stop: int) -> int:
+        """The offset ``words`` non-punctuation tokens before ``end``, at least ``stop``."""
+        start = max(stop, end - words)
+        while start > stop and self.words_between(start, end) < words:
+            start -= 1
+        return start
 
     def index(self, token: int) -> int:
         return bisect_right(self.starts, token) - 1
@@ -92,8 +120,10 @@ def select_triggers(
 
     Of overlapping triggers of one category the longest wins; a pseudo-trigger
     ("no improvement") blocks every trigger it overlaps; triggers of different
-    categories may overlap ("my dad had" is both another person and the past).
-    A trigger that lies within a strictly longer cue is part of that cue ("no
+    categories may overlap ("my dad had" is both another person and the past), except
+    that a person inside a longer time phrase is part of it ("a kid" in "as a kid" is
+    the writer's past, not a bystander). A trigger that lies within a
+    strictly longer cue is part of that cue ("no
     bladder control", "can't walk") and does not modify anything.
     """
     candidates = sorted(matches, key=lambda m: (m[0] - m[1], m[0]))
@@ -104,6 +134,12 @@ def select_triggers(
         if long_cues and any(
             c_start <= start and end <= c_end and c_end - c_start > end - start
             for c_start, c_end in long_cues
+        ):
+            continue
+        if rule.category in _PERSON_CATEGORIES and any(
+            t_start <= start and end <= t_end and t_end - t_start > end - start
+            for t_start, t_end, category in taken
+            if category == "HISTORICAL"
         ):
             continue
         # Overlapping terminators are all kept: "and now" ends a negation, and the
@@ -132,7 +168,7 @@ def scopes(trigger: Trigger, triggers: Sequence[Trigger], segments: Segments) ->
     limit = rule.max_scope
     result: list[range] = []
     if rule.direction in ("FORWARD", "BIDIRECTIONAL"):
-        end = seg_end if limit is None else min(seg_end, trigger.end + limit)
+        end = seg_end if limit is None else segments.forward_limit(trigger.end, limit, seg_end)
         for other in triggers:
             if (
                 other.start >= trigger.end
@@ -143,7 +179,9 @@ def scopes(trigger: Trigger, triggers: Sequence[Trigger], segments: Segments) ->
                 break
         result.append(range(trigger.end, end))
     if rule.direction in ("BACKWARD", "BIDIRECTIONAL"):
-        start = seg_start if limit is None else max(seg_start, trigger.start - limit)
+        start = (
+            seg_start if limit is None else segments.backward_limit(trigger.start, limit, seg_start)
+        )
         for other in reversed(triggers):
             if (
                 other.end <= trigger.start

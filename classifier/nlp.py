@@ -17,7 +17,7 @@ from typing import Any
 
 import numpy as np
 import spacy
-from spacy.attrs import IDX, IS_ALPHA, IS_SPACE, IS_STOP, LENGTH, NORM
+from spacy.attrs import IDX, IS_ALPHA, IS_PUNCT, IS_SPACE, IS_STOP, LENGTH, NORM
 from spacy.language import Language
 from spacy.matcher import Matcher, PhraseMatcher
 from spacy.tokens import Doc
@@ -69,7 +69,7 @@ def token_table(doc: Doc) -> TokenTable:
         text = doc.text
     if n == 0:
         return TokenTable([], [], [], Segments((0,), 0), frozenset(), text)
-    table = doc.to_array([NORM, IDX, LENGTH, IS_SPACE, IS_ALPHA, IS_STOP])
+    table = doc.to_array([NORM, IDX, LENGTH, IS_SPACE, IS_ALPHA, IS_STOP, IS_PUNCT])
     norm_list = table[:, 0].tolist()
     start_array = table[:, 1].astype(np.int64)
     starts = start_array.tolist()
@@ -89,7 +89,7 @@ def token_table(doc: Doc) -> TokenTable:
         norm_list,
         starts,
         ends,
-        Segments(tuple(sorted(sentence_starts)), n),
+        Segments(tuple(sorted(sentence_starts)), n, (0, *np.cumsum(table[:, 6]).tolist())),
         frozenset(norm_list),
         text,
         int(table[:, 4].sum()),

@@ -271,3 +271,84 @@ def test_describe_names_the_words_and_their_modifiers(
     text: str, category: str, described: str
 ) -> None:
     assert only_cue(text, category).describe() == described
+
+
+# --- history, hypotheticals and scope ends (issue 8) -----------------------------------------
+
+
+def test_a_hyphen_inside_a_word_does_not_end_a_negation() -> None:
+    # "--" and the hyphen of "right-sided" both normalise to "-"; only a free-standing
+    # dash breaks a clause.
+    assert only_cue("No right-sided numbness at all", "numbness").modifiers == {"NEGATED"}
+
+
+def test_a_free_standing_dash_ends_a_negation() -> None:
+    text = "No fever -- but my legs tingle"
+    assert "NEGATED" in only_cue(text, "rf_fever").modifiers
+    assert only_cue(text, "tingling").is_current
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Tingling in the left foot was ruled out by the neurologist",
+        "The scan for a fracture came back negative",
+        "Numbness: none",
+    ],
+)
+def test_negation_stated_after_the_finding(text: str) -> None:
+    cue = next(c for c in analyze(text).cues if c.category in ("tingling", "rf_trauma", "numbness"))
+    assert "NEGATED" in cue.modifiers
+
+
+def test_turned_out_to_be_names_what_it_was() -> None:
+    found = cues_of("The pain turned out to be a bulging disc", "structural")
+    assert all(cue.is_current for cue in found)
+
+
+@pytest.mark.parametrize(
+    ("text", "category"),
+    [
+        ("Come back if the tingling spreads to your other leg", "tingling"),
+        ("Call us if you develop a fever", "rf_fever"),
+        ("An X-ray to rule out a fracture of the wrist", "rf_trauma"),
+        ("Should you notice numbness, stop the exercise", "numbness"),
+    ],
+)
+def test_instructions_and_tests_for_a_possibility_are_hypothetical(
+    text: str, category: str
+) -> None:
+    assert "HYPOTHETICAL" in cues_of(text, category)[0].modifiers
+
+
+@pytest.mark.parametrize(
+    ("text", "category"),
+    [
+        ("Status post fracture of the wrist, doing the program now", "rf_trauma"),
+        ("Past medical history: sciatica, asthma", "structural"),
+    ],
+)
+def test_history_headers_and_status_post_are_past(text: str, category: str) -> None:
+    assert "HISTORICAL" in cues_of(text, category)[0].modifiers
+
+
+def test_as_a_kid_is_the_writers_past_not_another_person() -> None:
+    cue = only_cue("I broke my wrist as a kid", "rf_trauma")
+    assert "HISTORICAL" in cue.modifiers
+    assert not cue.modifiers & {"HYPOTHETICAL", "OTHER_PERSON"}
+
+
+def test_the_occasion_of_an_injury_is_not_its_past() -> None:
+    cue = cues_of("When I played rugby on Saturday I dislocated my shoulder", "rf_trauma")[0]
+    assert cue.is_current
+
+
+def test_a_numbered_list_item_ends_a_negation() -> None:
+    text = "1) no fever 2) numbness in my left foot"
+    assert "NEGATED" in only_cue(text, "rf_fever").modifiers
+    assert only_cue(text, "numbness").is_current
+
+
+def test_a_long_comma_list_stays_in_the_negation() -> None:
+    text = "No fever, chills, night sweats, nausea, vomiting, headaches, dizziness, numbness"
+    assert "NEGATED" in only_cue(text, "numbness").modifiers

@@ -6,9 +6,12 @@ than about a week, recurs or is chronic, so the duration is both a model feature
 Two kinds of mention are found:
 
 - ``"span"``: how long something has lasted: "for 3 weeks", "since Monday", "the past few
-  days", "10 days now", "3 days in a row", "day 3 of the program", "for months".
+  days", "10 days now", "3 days in a row", "day 3 of the pain", "for months".
 - ``"ago"``: an onset point: "2 days ago", "yesterday", "last night", "this morning", "today",
   "on Monday", "last week", "over the weekend".
+- ``"program"``: the day of an exercise program: "day 14 of the plan", "I'm on day 5", "my
+  third day of the routine". It says where the writer is in the program, not how long the
+  complaint has lasted (day 14 can be the first sore day), so it is evidence but not a duration.
 
 :func:`duration_days` reduces the mentions of one text to one number. Everything is plain
 :mod:`re`, compiled once at import and matched against the lower-cased text. A text with no digit
@@ -37,6 +40,7 @@ __all__ = ["DurationMention", "duration_days", "find_durations"]
 
 SPAN = "span"
 AGO = "ago"
+PROGRAM = "program"
 
 # Mentions longer than this (100 years) are not about a complaint; they are dropped.
 _MAX_DAYS = 36_500.0
@@ -88,6 +92,17 @@ _MAY_VERB_FOLLOWERS = frozenset({"be", "have", "not", "i", "we", "you", "he", "s
 # Onsets dropped when a text has other mentions (see find_durations).
 _WEAK_ONSETS = frozenset({"today", "this morning"})
 _FREQUENCY_WORDS = frozenset({"every", "each", "other", "alternate"})
+# "day 3 of the pain", "day 10 after the fall": the day counts the complaint (or the time
+# since its cause). Any other "day N" ("of the plan", "I'm on day 14") is the program's day.
+_COMPLAINT_DAY_WORDS = frozenset(
+    {
+        "pain", "soreness", "ache", "aching", "hurting", "injury", "injuries", "spasm",
+        "spasms", "sciatica", "flare", "flare-up", "symptoms", "numbness", "tingling",
+        "stiffness", "it", "this", "recovery", "fall", "accident", "crash", "surgery",
+        "operation", "strain", "sprain", "tweak",
+    }
+)  # fmt: skip
+_SINCE_EVENT_WORDS = frozenset({"after", "post", "since"})
 
 # --- regex building blocks -------------------------------------------------------------------
 
@@ -397,10 +412,26 @@ def _handle_all_period(match: re.Match[str], today: datetime.date) -> _Result:
     return _NAMED_DAYS[match.group("unit").lower()], SPAN
 
 
+def _day_kind(post: str | None) -> str:
+    """Whether "day N <post>" counts the complaint (a span) or the program (see PROGRAM)."""
+    words = post.split() if post else []
+    if not words:
+        return PROGRAM
+    if words[0] in _SINCE_EVENT_WORDS or words[-1] in _COMPLAINT_DAY_WORDS:
+        return SPAN
+    return PROGRAM
+
+
 def _handle_day_n(match: re.Match[str], today: datetime.date) -> _Result:
     if match.group("pre") is None and match.group("post") is None:
         return None  # "week 2 exercises", "day 2 stretches": ambiguous
-    return _number(match.group("n")), SPAN
+    return _number(match.group("n")), _day_kind(match.group("post"))
+
+
+_ORDINAL_POST = re.compile(
+    r"\s+(?:of|into|after|post|since|in)(?:\s+(?:the|my|this|our|a|an))?"
+    r"(?:\s+[a-z0-9][a-z0-9-]*)?"
+)
 
 
 def _handle_ordinal_day(match: re.Match[str], today: datetime.date) -> _Result:
@@ -408,7 +439,9 @@ def _handle_ordinal_day(match: re.Match[str], today: datetime.date) -> _Result:
         return None  # "every second day"
     ordinal = match.group("o").lower()
     value = _ORDINAL_VALUES.get(ordinal)
-    return (float(value) if value is not None else float(ordinal[:-2])), SPAN
+    after = _ORDINAL_POST.match(match.string, match.end())
+    kind = _day_kind(after.group(0)) if after else SPAN
+    return (float(value) if value is not None else float(ordinal[:-2])), kind
 
 
 def _handle_since_weekday(match: re.Match[str], today: datetime.date) -> _Result:
@@ -668,7 +701,8 @@ class DurationMention:
         The duration in days: how long the complaint has lasted, or how long ago it began.
     kind : str
         ``"span"`` for how-long phrases ("for 3 weeks", "since Monday", "day 3 of the
-        program"), ``"ago"`` for onset points ("2 days ago", "yesterday", "on Monday").
+        pain"), ``"ago"`` for onset points ("2 days ago", "yesterday", "on Monday"),
+        ``"program"`` for the day of an exercise program ("day 14 of the plan").
     """
 
     text: str
@@ -688,6 +722,8 @@ class DurationMention:
             ago)"``, ``"for months (~3 months)"``); just the phrase when that is zero days
             (``"this morning"``).
         """
+        if self.kind == PROGRAM:
+            return f"{' '.join(self.text.split())} (program day {self.days:g})"
         amount = _humanize(self.days)
         suffix = " ago" if self.kind == AGO else ""
         if _HAS_QUANTITY.search(self.text) is not None:
@@ -780,7 +816,8 @@ def duration_days(mentions: Sequence[DurationMention]) -> float | None:
     -------
     float or None
         The longest ``"span"`` if there is any; otherwise the most recent onset (the smallest
-        ``"ago"``); None when there are no mentions.
+        ``"ago"``); None when there are no mentions. Program days (``"program"``) are not
+        durations of the complaint and are left out.
     """
     spans = [mention.days for mention in mentions if mention.kind == SPAN]
     if spans:

@@ -94,12 +94,15 @@ def only_mention(text: str, today: datetime.date = TODAY) -> DurationMention:
         ("for many years", 730, "span"),
         ("weeks ago", 21, "ago"),
         # day N of a program, ordinal days, all week
-        ("day 3 of the program and my legs are sore", 3, "span"),
-        ("day three of the routine", 3, "span"),
-        ("I'm on day 5", 5, "span"),
+        ("day 3 of the pain and it is no better", 3, "span"),
+        ("day 10 after the fall", 10, "span"),
+        ("day three of the routine", 3, "program"),
+        ("day 14 of the plan and my legs are sore", 14, "program"),
+        ("I'm on day 5", 5, "program"),
+        ("on my fourth day of the challenge", 4, "program"),
         ("on my third day", 3, "span"),
         ("It's my first day", 1, "span"),
-        ("the 2nd day of stretching", 2, "span"),
+        ("the 2nd day of stretching", 2, "program"),
         ("stiff all week", 7, "span"),
         # onset points
         ("a year ago", 365, "ago"),
@@ -127,7 +130,8 @@ def test_phrase_days_and_kind(text: str, days: float, kind: str) -> None:
     mention = only_mention(text)
     assert mention.days == pytest.approx(days)
     assert mention.kind == kind
-    assert duration_days([mention]) == pytest.approx(days)
+    expected = None if kind == "program" else pytest.approx(days)
+    assert duration_days([mention]) == expected
 
 
 @pytest.mark.parametrize(
@@ -264,7 +268,8 @@ def test_mentions_point_into_the_text_and_do_not_overlap() -> None:
         ("Yesterday", TODAY, "yesterday (~1 day ago)"),
         ("for months", TODAY, "for months (~3 months)"),
         ("this morning", TODAY, "this morning"),
-        ("day 3 of the program", TODAY, "day 3 of the program (~3 days)"),
+        ("day 3 of the program", TODAY, "day 3 of the program (program day 3)"),
+        ("day 3 of the pain", TODAY, "day 3 of the pain (~3 days)"),
     ],
 )
 def test_describe(text: str, today: datetime.date, expected: str) -> None:
@@ -327,3 +332,18 @@ def test_mention_is_frozen() -> None:
     mention = only_mention("for 3 weeks")
     with pytest.raises(AttributeError):
         mention.days = 1.0  # type: ignore[misc]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Day 14 of the plan, my hamstrings are sore from yesterday's session",
+        "I'm on day 21 and my glutes ache after the bridges",
+        "Sore calves on my twelfth day of the program",
+    ],
+)
+def test_a_program_day_is_not_how_long_the_complaint_has_lasted(text: str) -> None:
+    mentions = find_durations(text, TODAY)
+    assert any(m.kind == "program" for m in mentions)
+    days = duration_days(mentions)
+    assert days is None or days <= 2

@@ -60,6 +60,25 @@ COMPLAINT_WORDS = PAIN_WORDS | {"injury_event", "spine_complaint", "msk_complain
 NOTE_EMPTY = "empty text: nothing to classify"
 NOTE_NO_WORDS = "no words to classify"
 NOTE_NOT_ENGLISH = "text does not look like English: the model reads English only"
+# Frequent function words of the languages support tickets arrive in besides English
+# (German, Spanish, French, Italian, Portuguese, Dutch), none of them an English word:
+# a text in which they outnumber English function words is not English, even when a
+# loan word ("Sciatica", "Physio") or a name matches a cue.
+FOREIGN_FUNCTION_WORDS = frozenset(
+    {
+        "ich", "habe", "hatte", "bin", "ist", "sind", "nicht", "und", "oder", "mit", "mein",
+        "meine", "meinen", "meinem", "mir", "mich", "seit", "wegen", "sehr", "auch", "noch",
+        "aber", "schon", "kann", "nach", "beim", "einem", "einer", "eine", "ein", "das", "der",
+        "dem", "des", "wie", "wird", "wurde", "el", "los", "las", "una", "unos", "del", "por",
+        "para", "que", "muy", "pero", "tengo", "tiene", "desde", "hace", "mis", "estoy", "está",
+        "duele", "dolor", "espalda", "también", "cuando", "porque", "je", "j'ai", "les", "une",
+        "du", "et", "avec", "pour", "dans", "mais", "très", "depuis", "mon", "ma", "mes", "suis",
+        "est", "ai", "pas", "ne", "qui", "sur", "au", "aux", "il", "lo", "gli", "della", "delle",
+        "sono", "che", "molto", "ho", "anche", "eu", "não", "uma", "com", "muito", "dor", "minha",
+        "meu", "estou", "tenho", "também", "ik", "het", "een", "niet", "mijn", "heb", "ook",
+        "maar", "voor", "zijn",
+    }
+)  # fmt: skip
 
 
 @dataclass(frozen=True, slots=True)
@@ -196,6 +215,7 @@ def _hashes() -> dict[str, frozenset[int]]:
         "self_reference": SELF_REFERENCE,
         "question_start": _QUESTION_START,
         "question_mark": frozenset({"?"}),
+        "foreign": FOREIGN_FUNCTION_WORDS,
     }
     return {name: frozenset(strings.add(w) for w in group) for name, group in words.items()}
 
@@ -234,8 +254,11 @@ def _analysis_from_doc(doc: Any, clean: CleanText, today: date | None) -> Analys
     notes = clean.notes
     # Latin-script text in another language ("me duele la espalda") passes the script
     # check; almost no English function words and no cue at all give it away.
-    if table.words >= 4 and table.stop_words < 0.15 * table.words and not cues:
-        notes = (*notes, NOTE_NOT_ENGLISH)
+    if NOTE_NOT_ENGLISH not in notes and table.words >= 3:
+        foreign = sum(norm in hashes["foreign"] for norm in table.norms)
+        few_english = table.stop_words < 0.15 * table.words and not cues
+        if few_english or (foreign >= 2 and foreign >= table.stop_words):
+            notes = (*notes, NOTE_NOT_ENGLISH)
     complaint_durations = durations
     if durations and any(c.category in SEDENTARY for c in cues):
         # "couch potato for months": that duration is the rest before the activity,

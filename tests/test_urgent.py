@@ -323,3 +323,38 @@ def test_findings_come_in_rule_file_order_one_per_flag(rules: RuleSet) -> None:
 @pytest.mark.parametrize("text", ["", "   ", "thanks for the great videos", "My back is sore"])
 def test_a_text_without_red_flags_has_no_findings(rules: RuleSet, text: str) -> None:
     assert find_red_flags(analyze(text), rules) == []
+
+
+# Red flags as concepts (issue 8): the same flag whatever the phrasing.
+@pytest.mark.parametrize(
+    ("flag", "text"),
+    [
+        ("major_trauma", "A van ran into me on my bike this morning, my hip is killing me"),
+        ("major_trauma", "My car slammed into a lamp post last night and my neck is stiff"),
+        ("major_trauma", "Pretty sure I broke my wrist when I fell at the gym today"),
+        ("breathing", "Since an hour ago I can hardly breathe and my back aches"),
+        ("breathing", "My breathing is shallow and difficult since lunch"),
+        ("limb_weakness", "During the run my feet went numb and they still are"),
+        ("limb_weakness", "Halfway through the press my right arm went dead"),
+        ("bladder_bowel", "I haven't been able to urinate since yesterday and my back hurts"),
+    ],
+)
+def test_a_red_flag_is_found_in_other_words(flag: str, text: str) -> None:
+    assert flag in flags_of(text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Working on my backstroke, my stroke rate drops in the last lap",
+        "I can't go running this week, my calves are sore from the hills",
+        "That final hill almost gave me a heart attack, legs are toast",
+        "Did 10 kms today, quads are sore",
+        "Jump off the box, land softly, repeat",
+        "Weak hips cause a lot of running injuries, so I do clamshells",
+        "I was gasping for air after the intervals, hamstrings are tight",
+        "The suicide grip feels weird on bench",
+    ],
+)
+def test_fitness_talk_is_not_a_red_flag(text: str) -> None:
+    assert flags_of(text) == []

@@ -104,8 +104,11 @@ def decide(
 
     A rule that excludes a label (``label_rules.json``; an urgent text is never
     soreness; a text with no words is ``other``) sets that label's probability to
-    zero and renormalises the rest, so the label shown is always the most probable
-    label the guide allows.
+    zero, so the label shown is always the most probable label the guide allows.
+    The excluded probability is shared equally among the allowed labels: the model
+    said nothing about which of them is right, so a rule that overrules the model's
+    answer ("soreness" 0.95, but no activity is named) leaves an uncertain answer
+    (pain 0.51, other 0.49) that goes to review, not a certain one.
 
     Parameters
     ----------
@@ -131,26 +134,24 @@ def decide(
             excluded.setdefault("soreness", "an urgent text is never soreness")
         current = analysis.current_categories
         for rule in rules.label_rules:
-            if rule.excludes in excluded:
-                continue
-            triggered = not rule.if_any or bool(current.intersection(rule.if_any))
-            if triggered and not current.intersection(rule.unless_any):
+            if rule.excludes not in excluded and rule.applies(current, analysis.n_tokens):
                 excluded[rule.excludes] = rule.reason
+        removed = 0.0
         for label, reason in excluded.items():
             index = column.get(label)
             if index is None or proba[index] == 0.0:
                 continue
             if int(np.argmax(proba)) == index:
                 notes.append(f"not {label}: {reason}")
+            removed += proba[index]
             proba[index] = 0.0
-        total = proba.sum()
-        if total > 0:
-            proba /= total
-        else:
-            # Every label the model liked was excluded: the remaining allowed label wins.
-            allowed = [i for label, i in column.items() if label not in excluded]
-            proba[allowed or [column.get("other", 0)]] = 1.0
-            proba /= proba.sum()
+        allowed = [i for label, i in column.items() if label not in excluded]
+        if removed > 0 and allowed:
+            proba[allowed] += removed / len(allowed)
+        if not allowed:
+            proba[:] = 0.0
+            proba[column.get("other", 0)] = 1.0
+        proba /= proba.sum()
         label = classes[int(np.argmax(proba))]
         decisions.append(
             Decision(

@@ -410,7 +410,9 @@ class LabelRule:
     """A guide rule that rules a label out, whatever the model says.
 
     The label is excluded when any ``if_any`` cue is current (or when ``if_any`` is
-    empty) and no ``unless_any`` cue is current.
+    empty) and no ``unless_any`` cue is current. With ``max_tokens`` the rule holds
+    only for texts of at most that many tokens: in a short message the complaint
+    named is its subject, in a long post it may be an aside the model must weigh.
     """
 
     id: str
@@ -418,17 +420,30 @@ class LabelRule:
     reason: str
     if_any: tuple[str, ...] = ()
     unless_any: tuple[str, ...] = ()
+    max_tokens: int | None = None
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any], where: str = "label rule") -> LabelRule:
-        _check_keys(data, {"id", "excludes", "reason"}, {"if_any", "unless_any", "comment"}, where)
+        _check_keys(
+            data,
+            {"id", "excludes", "reason"},
+            {"if_any", "unless_any", "max_tokens", "comment"},
+            where,
+        )
         if data["excludes"] not in LABELS:
             raise RuleError(f"{where}: 'excludes' must be one of {LABELS}")
         if_any = _str_list(data.get("if_any", []), where, "if_any", allow_empty=True)
         unless_any = _str_list(data.get("unless_any", []), where, "unless_any", allow_empty=True)
         if not if_any and not unless_any:
             raise RuleError(f"{where}: give 'if_any', 'unless_any' or both")
-        return cls(str(data["id"]), data["excludes"], str(data["reason"]), if_any, unless_any)
+        max_tokens = data.get("max_tokens")
+        if max_tokens is not None and (
+            not isinstance(max_tokens, int) or isinstance(max_tokens, bool) or max_tokens < 1
+        ):
+            raise RuleError(f"{where}: 'max_tokens' must be a positive integer")
+        return cls(
+            str(data["id"]), data["excludes"], str(data["reason"]), if_any, unless_any, max_tokens
+        )
 
     def to_dict(self) -> dict[str, Any]:
         data: dict[str, Any] = {"id": self.id, "excludes": self.excludes, "reason": self.reason}
@@ -436,7 +451,16 @@ class LabelRule:
             data["if_any"] = list(self.if_any)
         if self.unless_any:
             data["unless_any"] = list(self.unless_any)
+        if self.max_tokens is not None:
+            data["max_tokens"] = self.max_tokens
         return data
+
+    def applies(self, current: frozenset[str] | set[str], n_tokens: int) -> bool:
+        """Whether the rule excludes its label for a text with these current cues."""
+        if self.max_tokens is not None and n_tokens > self.max_tokens:
+            return False
+        triggered = not self.if_any or bool(current.intersection(self.if_any))
+        return triggered and not current.intersection(self.unless_any)
 
 
 @dataclass(frozen=True, eq=False)

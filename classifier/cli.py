@@ -377,6 +377,7 @@ def validate(
 # from here, so they come after it is defined. These are cheap to import; the heavy
 # ones are in LAZY_COMMANDS.
 from classifier.commands import lifecycle as _lifecycle  # noqa: E402,F401
+from classifier.commands import review as _review  # noqa: E402,F401
 
 
 def main() -> None:

@@ -122,7 +122,7 @@ def test_help_lists_the_lazy_commands_with_their_summaries() -> None:
     result = runner.invoke(app, ["-h"])
     assert result.exit_code == 0
     assert "label" in result.stdout and "Label every row of a ticket export" in result.stdout
-    assert "models" in result.stdout
+    assert "review" in result.stdout and "models" in result.stdout
 
 
 def test_models_current_names_the_shipped_model(tmp_path: Path) -> None:

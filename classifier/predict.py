@@ -168,7 +168,8 @@ class Classifier:
 
     @classmethod
     def load(cls, model: str | Path | None = None, root: Path | None = None) -> Classifier:
-        """Load a model by version, directory or ``model.skops`` path; default ``CURRENT``."""
+        """Load a model by version, directory or ``model.skops`` path; default ``CURRENT``,
+        else the model shipped with painclf."""
         ref = ensure_model(model, root)
         return cls(load_pipeline(ref), ref.manifest)
 

@@ -71,6 +71,10 @@ def label_issues(
         labels=given,
         pred_probs=model_probabilities,
         return_indices_ranked_by="self_confidence",
+        # No process pool: cleanlab's default forks one worker per CPU, which costs more
+        # than it saves on a few thousand rows and inherits the caller's signal handlers
+        # (a Ctrl-C or SIGTERM then printed a ForkPoolWorker traceback per worker).
+        n_jobs=1,
     )
     ranked = ranked[:limit] if limit else ranked
     suspected = model_probabilities.argmax(axis=1)

@@ -14,6 +14,9 @@ DATA_DIR = PROJECT_ROOT / "data"
 SEED_DIR = DATA_DIR / "seed"
 SAMPLES_DIR = DATA_DIR / "samples"
 SAMPLE_TICKETS = SAMPLES_DIR / "tickets.csv"
+# What `painclf train` trains on without --data, and what the shipped default model is
+# built from (`python -m classifier.ship`): change it here, then rebuild the shipped model.
+DEFAULT_TRAINING_DATA: tuple[Path, ...] = (SEED_DIR,)
 MODELS_DIR = Path(os.environ.get("PAINCLF_MODELS_DIR", PROJECT_ROOT / "models")).resolve()
 CURRENT_FILE_NAME = "CURRENT"
 REGISTRY_LOG_NAME = "registry.log"
@@ -42,4 +45,7 @@ REVIEW_THRESHOLD_BOUNDS = (0.5, 0.9)
 MODEL_FILE_NAME = "model.skops"
 MANIFEST_FILE_NAME = "manifest.json"
 MODEL_CARD_NAME = "MODEL_CARD.md"
+# The default model shipped inside the package: used when the registry has no CURRENT.
+SHIPPED_MODEL_DIR = PACKAGE_DIR / "resources" / "model"
+SHIPPED_MODEL_NAME = "shipped"
 MANIFEST_SCHEMA_VERSION = 1

@@ -11,6 +11,7 @@ from __future__ import annotations
 import csv
 import json
 import math
+import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -28,7 +29,6 @@ from classifier.registry import (
     load_pipeline,
     models_dir,
     read_manifest,
-    resolve,
     set_current,
 )
 
@@ -233,10 +233,87 @@ def model_card(model: str | Path, root: Path | None = None) -> str:
 
 
 def resolve_model(model: str | Path | None, root: Path | None = None) -> ModelRef:
-    """``registry.resolve``, with ``CURRENT`` accepted as a name for the current model."""
+    """``registry.resolve``, with ``CURRENT`` accepted as a name for the current model, and
+    the shipped model (``shipped``, or the default when the registry has no ``CURRENT``)."""
+    from classifier.predict import ensure_model
+
     if model is not None and str(model) in CURRENT_ALIASES:
         model = None
-    return resolve(model, root)
+    return ensure_model(model, root)
+
+
+def current_model(root: Path | None = None) -> dict[str, Any]:
+    """What ``painclf models current`` says: the model that predict and label use.
+
+    Raises
+    ------
+    ModelError
+        If there is no usable model.
+    """
+    from classifier import __version__
+    from classifier.config import SHIPPED_MODEL_DIR
+
+    ref = resolve_model(None, root)
+    manifest = ref.manifest
+    metrics = manifest.get("metrics") or {}
+    shipped = ref.path.resolve() == SHIPPED_MODEL_DIR.resolve()
+    return {
+        "painclf": __version__,
+        "version": ref.version,
+        "source": "shipped with painclf (no CURRENT in the registry)"
+        if shipped
+        else f"{CURRENT_FILE_NAME} of the registry {models_dir(root)}",
+        "path": str(ref.path),
+        "created": manifest.get("created"),
+        "training_data": [
+            {k: source.get(k) for k in ("path", "rows", "sha256")}
+            for source in manifest.get("training_data") or []
+        ],
+        "training_rows": manifest.get("training_rows"),
+        "label_counts": manifest.get("label_counts"),
+        "needs_review_threshold": manifest.get("needs_review_threshold"),
+        "cross_validation": _headline(metrics.get("cross_validation")),
+        "gold": {str(path): _headline(m) for path, m in (metrics.get("gold") or {}).items()},
+    }
+
+
+def _headline(metrics: Mapping[str, Any] | None) -> dict[str, float | None]:
+    metrics = metrics or {}
+    urgent = metrics.get("urgent") or {}
+    return {
+        "macro_f1": metrics.get("macro_f1"),
+        "accuracy": metrics.get("accuracy"),
+        "urgent_recall": urgent.get("recall"),
+        "urgent_precision": urgent.get("precision"),
+    }
+
+
+def format_current_model(info: Mapping[str, Any]) -> str:
+    """The ``painclf models current`` text."""
+
+    def scores(values: Mapping[str, float | None]) -> str:
+        return (
+            f"macro-F1 {_number(values['macro_f1'])}, accuracy {_number(values['accuracy'])}, "
+            f"urgent recall {_number(values['urgent_recall'])}, "
+            f"urgent precision {_number(values['urgent_precision'])}"
+        )
+
+    lines = [
+        f"model      {info['version']}  (painclf {info['painclf']})",
+        f"from       {info['source']}",
+        f"path       {info['path']}",
+        f"created    {info['created'] or '-'}",
+        f"trained on {info['training_rows']} rows: "
+        + ", ".join(f"{k} {v}" for k, v in (info["label_counts"] or {}).items()),
+    ]
+    lines += [
+        f"           {source['path']} ({source['rows']} rows, sha256 {str(source['sha256'])[:12]})"
+        for source in info["training_data"]
+    ]
+    lines.append(f"cv         {scores(info['cross_validation'])}")
+    lines += [f"gold       {path}: {scores(values)}" for path, values in info["gold"].items()]
+    lines.append(f"review     needs_review below confidence {info['needs_review_threshold']}")
+    return "\n".join(lines)
 
 
 def load_classifier(model: str | Path | None, root: Path | None = None) -> Any:
@@ -478,22 +555,65 @@ def promote(
 # --- unlabeled texts ---------------------------------------------------------------------
 
 
-def _pick_column(columns: Sequence[str], column: str | None, path: Path) -> str:
-    """The text column, found the way ``painclf label`` finds it."""
+# A ticket id column: "id", "ticket_id", "Ticket ID", "case number", "request-no"...
+_ID_COLUMN = re.compile(r"^(ticket|case|request|issue|conversation|message)?[ _-]?(id|number|no)$")
+
+
+def _pick_columns(columns: Sequence[str], requested: Sequence[str] | None, path: Path) -> list[str]:
+    """The text columns, found the way ``painclf label`` finds them."""
     from classifier.batch import find_text_columns
 
     try:
-        return find_text_columns(columns, [column] if column is not None else None)[0]
+        return find_text_columns(columns, list(requested) if requested else None)
     except ValueError as error:
         raise DataError([Problem(str(path), 1, str(error))]) from None
 
 
-def read_texts(path: str | Path, column: str | None = None) -> tuple[list[str], list[int]]:
+def find_id_column(columns: Sequence[str], text_columns: Sequence[str] = ()) -> str | None:
+    """The column that identifies a ticket (``id``, ``ticket_id``, ``Case Number``...), if any.
+
+    Examples
+    --------
+    >>> find_id_column(["Ticket ID", "Subject", "Description"])
+    'Ticket ID'
+    >>> find_id_column(["text", "label"]) is None
+    True
+    """
+    for name in columns:
+        if name not in text_columns and _ID_COLUMN.match(name.strip().lower()):
+            return name
+    return None
+
+
+@dataclass
+class Tickets:
+    """Texts read from a file of tickets: text, line number and id of each row."""
+
+    texts: list[str]
+    lines: list[int]
+    ids: list[str] | None = None
+    id_column: str | None = None
+    text_columns: list[str] = field(default_factory=list)
+
+
+def read_texts(
+    path: str | Path, column: str | Sequence[str] | None = None
+) -> tuple[list[str], list[int]]:
     """The texts of a CSV/TSV, JSON Lines, Parquet or plain-text file, with their line numbers.
 
-    The text column is ``column``, or the one column named like a text column
-    (``text``, ``body``, ``message``..., as ``painclf label`` finds it). A ``.txt``
-    file holds one text per line. Missing values become "".
+    See ``read_tickets``, which also returns each row's ticket id.
+    """
+    tickets = read_tickets(path, column)
+    return tickets.texts, tickets.lines
+
+
+def read_tickets(path: str | Path, columns: str | Sequence[str] | None = None) -> Tickets:
+    """The texts of a CSV/TSV, JSON Lines, Parquet or plain-text file, with line numbers and ids.
+
+    The text column is each of ``columns`` (several are joined with a blank line), or the
+    one column named like a text column (``text``, ``body``, ``message``..., as ``painclf
+    label`` finds it). The id column is the one named like ``id``/``ticket_id``. A
+    ``.txt`` file holds one text per line. Missing values become "".
 
     Raises
     ------
@@ -501,32 +621,50 @@ def read_texts(path: str | Path, column: str | None = None) -> tuple[list[str], 
         If the file is missing, unreadable, or has no such column.
     """
     path = Path(path)
+    requested = [columns] if isinstance(columns, str) else list(columns or [])
     if not path.is_file():
         raise DataError([Problem(str(path), None, "file not found")])
     suffix = path.suffix.lower()
     try:
         if suffix in (".csv", ".tsv"):
-            return _read_csv_texts(path, column, "\t" if suffix == ".tsv" else ",")
-        if suffix in (".jsonl", ".ndjson"):
-            return _read_jsonl_texts(path, column)
-        if suffix == ".parquet":
+            names, records = _read_csv_records(path, "\t" if suffix == ".tsv" else ",")
+        elif suffix in (".jsonl", ".ndjson"):
+            names, records = _read_jsonl_records(path)
+        elif suffix == ".parquet":
             frame = pd.read_parquet(path)
-            name = _pick_column([str(c) for c in frame.columns], column, path)
-            values = frame[name].tolist()
-            return [_as_text(v) for v in values], list(range(2, len(values) + 2))
-        if suffix == ".txt":
+            names = [str(c) for c in frame.columns]
+            frame.columns = names
+            records = list(enumerate(frame.to_dict(orient="records"), start=2))
+        elif suffix == ".txt":
             lines = path.read_text(encoding="utf-8-sig").splitlines()
             kept = [(i, line) for i, line in enumerate(lines, start=1) if line.strip()]
-            return [t for _, t in kept], [i for i, _ in kept]
+            return Tickets([t for _, t in kept], [i for i, _ in kept])
+        else:
+            raise DataError(
+                [
+                    Problem(
+                        str(path),
+                        None,
+                        f"unknown file type {suffix!r} (csv, tsv, jsonl, parquet, txt)",
+                    )
+                ]
+            )
     except DataError:
         raise
     except UnicodeDecodeError:
         raise DataError([Problem(str(path), None, "not valid UTF-8; save it as UTF-8")]) from None
     except (csv.Error, OSError, ValueError) as error:  # pyarrow's errors are ValueErrors too
         raise DataError([Problem(str(path), None, f"cannot read: {error}")]) from None
-    raise DataError(
-        [Problem(str(path), None, f"unknown file type {suffix!r} (csv, tsv, jsonl, parquet, txt)")]
-    )
+    if not names:
+        return Tickets([], [])
+    text_columns = _pick_columns(names, requested, path)
+    id_column = find_id_column(names, text_columns)
+    texts = [
+        "\n\n".join(t for t in (_as_text(r.get(c)) for c in text_columns) if t.strip())
+        for _, r in records
+    ]
+    ids = [_as_text(r.get(id_column)) for _, r in records] if id_column else None
+    return Tickets(texts, [n for n, _ in records], ids, id_column, text_columns)
 
 
 def _as_text(value: Any) -> str:
@@ -535,27 +673,25 @@ def _as_text(value: Any) -> str:
     return str(value)
 
 
-def _read_csv_texts(path: Path, column: str | None, delimiter: str) -> tuple[list[str], list[int]]:
+def _read_csv_records(path: Path, delimiter: str) -> tuple[list[str], list[tuple[int, dict]]]:
     content = path.read_bytes().decode("utf-8-sig")
     reader = csv.reader(content.splitlines(keepends=True), delimiter=delimiter, strict=True)
     header = next(reader, None)
     if header is None:
         return [], []
     names = [h.strip() for h in header]
-    position = names.index(_pick_column(names, column, path))
-    texts, lines = [], []
+    records = []
     start = reader.line_num + 1
     for fields in reader:
         if fields and any(f.strip() for f in fields):
-            texts.append(fields[position] if position < len(fields) else "")
-            lines.append(start)
+            records.append((start, dict(zip(names, fields, strict=False))))
         start = reader.line_num + 1
-    return texts, lines
+    return names, records
 
 
-def _read_jsonl_texts(path: Path, column: str | None) -> tuple[list[str], list[int]]:
-    texts, lines = [], []
-    name: str | None = None
+def _read_jsonl_records(path: Path) -> tuple[list[str], list[tuple[int, dict]]]:
+    names: dict[str, None] = {}
+    records = []
     with path.open(encoding="utf-8-sig") as handle:
         for number, line in enumerate(handle, start=1):
             if not line.strip():
@@ -567,10 +703,9 @@ def _read_jsonl_texts(path: Path, column: str | None) -> tuple[list[str], list[i
                 raise DataError([problem]) from None
             if not isinstance(record, dict):
                 raise DataError([Problem(str(path), number, "a JSON line must be an object")])
-            name = name or _pick_column(list(record), column, path)
-            texts.append(_as_text(record.get(name)))
-            lines.append(number)
-    return texts, lines
+            names.update(dict.fromkeys(str(k) for k in record))
+            records.append((number, {str(k): v for k, v in record.items()}))
+    return list(names), records
 
 
 # --- what changed between two versions ----------------------------------------------------
@@ -793,6 +928,8 @@ def suggest(
     strategy: str = "margin",
     pool_factor: int = 5,
     exclude: Iterable[str] = (),
+    ids: Sequence[str] | None = None,
+    id_column: str = "id",
 ) -> pd.DataFrame:
     """The ``n`` texts most worth labeling: unsure predictions that are unlike each other.
 
@@ -806,7 +943,8 @@ def suggest(
     DataFrame
         Columns ``SUGGESTION_COLUMNS``: ``label``, ``urgent`` and ``urgent_reasons`` are
         empty, to fill in and feed to ``painclf train --data``; the ``hint_`` columns hold
-        the model's answer; ``source_line`` says where the text came from. Least
+        the model's answer; ``source_line`` says where the text came from. With
+        ``ids``, the ticket id comes first, in a column named ``id_column``. Least
         confident first.
     """
     from sklearn.feature_extraction.text import TfidfVectorizer
@@ -817,7 +955,9 @@ def suggest(
     seen = {normalise_text(text) for text in exclude}
     unique_texts: list[str] = []
     unique_lines: list[int] = []
-    for text, line in zip(texts, lines, strict=True):
+    unique_ids: list[str] = []
+    row_ids = list(ids) if ids is not None else [""] * len(texts)
+    for text, line, row_id in zip(texts, lines, row_ids, strict=True):
         text = _as_text(text)
         key = normalise_text(text)
         if not key or key in seen:
@@ -825,8 +965,10 @@ def suggest(
         seen.add(key)
         unique_texts.append(text)
         unique_lines.append(line)
+        unique_ids.append(row_id)
+    columns = [id_column, *SUGGESTION_COLUMNS] if ids is not None else list(SUGGESTION_COLUMNS)
     if not unique_texts:
-        return pd.DataFrame(columns=list(SUGGESTION_COLUMNS))
+        return pd.DataFrame(columns=columns)
     predictions = classifier.predict_many(unique_texts)
     probabilities = np.array([[p.probabilities[label] for label in LABELS] for p in predictions])
     unsure = uncertainty(probabilities, strategy)
@@ -849,8 +991,9 @@ def suggest(
             "hint_urgent": [int(predictions[i].urgent) for i in picked],
             "hint_urgent_flags": [";".join(predictions[i].urgent_flags) for i in picked],
             "source_line": [unique_lines[i] for i in picked],
+            id_column: [unique_ids[i] for i in picked],
         },
-        columns=list(SUGGESTION_COLUMNS),
+        columns=columns,
     )
 
 

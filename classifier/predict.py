@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import sys
 import threading
 import warnings
 from collections.abc import Sequence
@@ -117,6 +116,27 @@ def evidence_of(analysis: Analysis, rules: RuleSet) -> tuple[str, ...]:
     return tuple(shown)
 
 
+def evidence_spans(analysis: Analysis, rules: RuleSet) -> list[tuple[int, int, str]]:
+    """Where the evidence is: ``(start, end, category)`` character spans in ``analysis.text``.
+
+    The cues shown as evidence (sites and helper cues left out) and the durations
+    (category ``duration``), in text order; a span inside a longer one is dropped, so
+    the spans never overlap and can be highlighted as they are.
+    """
+    hidden = _hidden_categories(rules)
+    found = sorted(
+        [(c.start_char, c.end_char, c.category) for c in analysis.cues if c.category not in hidden]
+        + [(m.start, m.end, "duration") for m in analysis.durations],
+        key=lambda span: (span[0], -span[1]),
+    )
+    spans: list[tuple[int, int, str]] = []
+    for start, end, category in found:
+        if spans and start < spans[-1][1]:
+            continue  # inside (or overlapping) the previous, longer span
+        spans.append((start, end, category))
+    return spans
+
+
 class Classifier:
     """A loaded model with its rules: the object behind ``predict`` and ``predict_many``.
 
@@ -148,8 +168,9 @@ class Classifier:
 
     @classmethod
     def load(cls, model: str | Path | None = None, root: Path | None = None) -> Classifier:
-        """Load a model by version, directory or ``model.skops`` path; default ``CURRENT``."""
-        ref: ModelRef = resolve(model, root)
+        """Load a model by version, directory or ``model.skops`` path; default ``CURRENT``,
+        else the model shipped with painclf."""
+        ref = ensure_model(model, root)
         return cls(load_pipeline(ref), ref.manifest)
 
     def predict_analyses(self, analyses: Sequence[Analysis]) -> list[Prediction]:
@@ -208,35 +229,37 @@ _default: dict[str, Classifier] = {}
 _lock = threading.Lock()
 
 
-def ensure_model(model: str | Path | None = None) -> ModelRef:
-    """Find ``model`` (default: CURRENT) without loading it.
-
-    When there is no model yet and none was asked for, the default model is trained
-    from the seed data first, with a one-line message on stderr, so a fresh checkout
-    works at once.
+def ensure_model(model: str | Path | None = None, root: Path | None = None) -> ModelRef:
+    """Find ``model`` without loading it: a version, directory or file; by default the
+    registry's ``CURRENT`` version, or the default model shipped inside the package when
+    the registry has none (a fresh install never trains first). ``"shipped"`` names the
+    shipped model explicitly.
     """
+    from classifier.config import SHIPPED_MODEL_NAME
+    from classifier.ship import shipped_ref
+
+    if model is not None and str(model) == SHIPPED_MODEL_NAME:
+        shipped = shipped_ref()
+        if shipped is None:
+            raise ModelError("this installation of painclf has no shipped model")
+        return shipped
     try:
-        return resolve(model)
+        return resolve(model, root)
     except ModelError:
         from classifier.registry import current_version
 
-        if model is not None or current_version() is not None:
+        if model is not None or current_version(root) is not None:
             raise
-        from classifier.train import train
-
-        print(
-            "painclf: no model yet; training the default model from data/seed "
-            "(once, about a minute)...",
-            file=sys.stderr,
-        )
-        train(quiet=True)
-        return resolve(model)
+        shipped = shipped_ref()
+        if shipped is None:
+            raise
+        return shipped
 
 
 def get_classifier(model: str | Path | None = None) -> Classifier:
     """The classifier for ``model`` (default: CURRENT), loaded once per process.
 
-    Trains the default model first when there is none (see ``ensure_model``).
+    Without a registry model this is the shipped default model (see ``ensure_model``).
     """
     key = str(model) if model is not None else ""
     with _lock:

@@ -4,13 +4,15 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
+from typer.testing import CliRunner
 
 from classifier import config as painclf_config
+from classifier.cli import app
 from classifier.predict import Classifier
 from classifier.registry import current_version
-from classifier.train import train
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -34,13 +36,13 @@ def _listing(folder: Path) -> list[str]:
 
 @pytest.fixture(scope="session")
 def trained_models_dir(isolated_models_dir: Path) -> Path:
-    """The session registry holding one model trained from ``data/seed``.
-
-    Training is deterministic, so when a doctest already trained the default model
-    into this registry (on first use, as a user's first ``predict`` does), it is reused.
+    """The session registry holding one model trained by ``painclf train`` from the default
+    training data: the suite's one training run, which also checks that it reproduces the
+    shipped model byte for byte (tests/test_shipped_model.py).
     """
     if current_version(isolated_models_dir) is None:
-        train(root=isolated_models_dir, quiet=True)
+        result = CliRunner().invoke(app, ["train", "--models-dir", str(isolated_models_dir)])
+        assert result.exit_code == 0, result.output
     return isolated_models_dir
 
 
@@ -56,3 +58,30 @@ def model_dir(trained_models_dir: Path) -> Path:
 def classifier(trained_models_dir: Path) -> Classifier:
     """The session model, loaded through the registry as a user would load it."""
     return Classifier.load(root=trained_models_dir)
+
+
+CHROMIUM = "/usr/bin/chromium"
+# As root Chromium needs --no-sandbox; the rest keeps it off the network and quiet.
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--disable-quic",
+]
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[Any]:
+    """Headless Chromium: the Debian package driven by Playwright (``.ci/run`` installs it;
+    ``playwright install`` is never run)."""
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        try:
+            yield chromium
+        finally:
+            chromium.close()

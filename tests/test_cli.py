@@ -124,7 +124,7 @@ def test_evaluate_writes_a_json_report(model_dir: Path, tmp_path: Path) -> None:
     assert report["metrics"]["n"] == len(LABELED_ROWS)
     assert report["metrics"]["urgent"]["support"] == 2
     assert report["model_version"] == model_dir.name
-    assert f"report written to {out}" in result.stderr
+    assert f"JSON written to {out}" in result.stderr
 
 
 def test_evaluate_a_broken_file_names_the_lines(model_dir: Path, broken_csv: Path) -> None:

@@ -200,9 +200,12 @@ def test_current_naming_a_missing_version_is_refused(tmp_path: Path) -> None:
     assert "painclf promote" in str(error.value)
 
 
-def test_an_empty_registry_says_to_train_first(tmp_path: Path) -> None:
+def test_an_empty_registry_falls_back_to_the_shipped_model(tmp_path: Path) -> None:
+    """Nothing trained yet: the model shipped in the package answers; the registry itself
+    still says how to train one."""
+    assert Classifier.load(root=tmp_path).version.startswith("shipped-")
     with pytest.raises(ModelError, match="painclf train"):
-        Classifier.load(root=tmp_path)
+        resolve(None, root=tmp_path)
 
 
 def test_an_unknown_model_name_is_refused(tmp_path: Path) -> None:

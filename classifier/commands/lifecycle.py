@@ -8,7 +8,15 @@ from typing import Annotated
 
 import typer
 
-from classifier.cli import app, handle_errors
+from classifier.cli import (
+    ForceOption,
+    JsonOption,
+    ModelOption,
+    TextColumnOption,
+    app,
+    emit_json,
+    handle_errors,
+)
 
 models_app = typer.Typer(
     help="Look at the model registry: versions, metrics, model cards.", no_args_is_help=True
@@ -30,16 +38,32 @@ def _err(message: str) -> None:
 @models_app.command("list")
 def models_list(
     models_dir: ModelsDirOption = None,
-    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+    json_out: JsonOption = None,
 ) -> None:
     """List model versions: created, training data, cross-validated and gold metrics."""
     from classifier.lifecycle import format_overview, registry_overview
 
     overview = registry_overview(models_dir)
-    if as_json:
-        typer.echo(json.dumps(overview.to_dict(), indent=2))
+    if json_out is not None:
+        emit_json(json.dumps(overview.to_dict(), indent=2), json_out)
     else:
         typer.echo(format_overview(overview))
+
+
+@models_app.command("current")
+def models_current(
+    models_dir: ModelsDirOption = None,
+    json_out: JsonOption = None,
+) -> None:
+    """Which model predict and label use: version, path, training data, metrics."""
+    from classifier.lifecycle import current_model, format_current_model
+
+    with handle_errors():
+        info = current_model(models_dir)
+    if json_out is not None:
+        emit_json(json.dumps(info, indent=2), json_out)
+    else:
+        typer.echo(format_current_model(info))
 
 
 @models_app.command("show")
@@ -82,12 +106,9 @@ def diff(
     old: Annotated[str, typer.Argument(help="The old version (or CURRENT).")],
     new: Annotated[str, typer.Argument(help="The new version (or CURRENT).")],
     file: Annotated[Path, typer.Argument(help="CSV/TSV/JSONL/Parquet/TXT file of texts.")],
-    text_column: Annotated[
-        str | None,
-        typer.Option(help="Column holding the text (default: text, body or message)."),
-    ] = None,
-    top: Annotated[int, typer.Option(help="How many changed rows to show.")] = 15,
-    as_json: Annotated[bool, typer.Option("--json", help="Print the report as JSON.")] = False,
+    text_column: TextColumnOption = None,
+    top: Annotated[int, typer.Option("--top", help="How many changed rows to show.")] = 15,
+    json_out: JsonOption = None,
     models_dir: ModelsDirOption = None,
 ) -> None:
     """Label FILE with two versions: what changed, OLD x NEW table, urgent flips, rows to check."""
@@ -98,8 +119,8 @@ def diff(
         new_model = load_classifier(new, models_dir)
         texts, lines = read_texts(file, text_column)
         report = diff_predictions(old_model, new_model, texts, lines, file=str(file))
-    if as_json:
-        typer.echo(json.dumps(report.to_dict(top=top), indent=2, ensure_ascii=False))
+    if json_out is not None:
+        emit_json(json.dumps(report.to_dict(top=top), indent=2, ensure_ascii=False), json_out)
     else:
         typer.echo(report.format(top=top))
 
@@ -108,34 +129,34 @@ def diff(
 def suggest(
     tickets: Annotated[Path, typer.Argument(help="CSV/TSV/JSONL/Parquet/TXT file of texts.")],
     output: Annotated[Path, typer.Option("--output", "-o", help="CSV (or .jsonl) to write.")],
-    n: Annotated[int, typer.Option("-n", min=1, help="How many texts to suggest.")] = 50,
-    text_column: Annotated[
-        str | None,
-        typer.Option(help="Column holding the text (default: text, body or message)."),
-    ] = None,
+    count: Annotated[
+        int, typer.Option("--count", "-n", min=1, help="How many texts to suggest.")
+    ] = 50,
+    text_column: TextColumnOption = None,
     strategy: Annotated[
-        str, typer.Option(help="Uncertainty measure: margin or entropy.")
+        str, typer.Option("--strategy", help="Uncertainty measure: margin or entropy.")
     ] = "margin",
     exclude: Annotated[
         list[Path] | None,
-        typer.Option(help="Labeled file or directory whose texts to skip (repeatable)."),
+        typer.Option(
+            "--exclude", "-x", help="Labeled file or directory whose texts to skip (repeatable)."
+        ),
     ] = None,
-    force: Annotated[bool, typer.Option("--force", help="Overwrite OUTPUT.")] = False,
-    model: Annotated[
-        str | None, typer.Option("--model", "-m", help="Model version or directory.")
-    ] = None,
+    force: ForceOption = False,
+    model: ModelOption = None,
     models_dir: ModelsDirOption = None,
 ) -> None:
     """Pick the N texts most worth labeling next: least confident, and unlike each other.
 
-    OUTPUT has text, an empty label, urgent and urgent_reasons to fill in (a blank
-    urgent means 0), and the model's answer as hint_ columns; fill it in and pass it to
+    OUTPUT has the ticket id (when the input has an id column), text, an empty label,
+    urgent and urgent_reasons to fill in (a blank urgent means 0), and the model's answer
+    as hint_ columns; fill it in (or use `painclf review`) and pass it to
     `painclf validate` and `painclf train --data`.
     """
     from classifier.lifecycle import (
         labeled_texts,
         load_classifier,
-        read_texts,
+        read_tickets,
         write_suggestions,
     )
     from classifier.lifecycle import suggest as suggest_texts
@@ -148,12 +169,24 @@ def suggest(
         raise typer.Exit(1)
     with handle_errors():
         classifier = load_classifier(model, models_dir)
-        texts, lines = read_texts(tickets, text_column)
+        rows = read_tickets(tickets, text_column)
         skip = labeled_texts(exclude) if exclude else []
-        chosen = suggest_texts(classifier, texts, n=n, lines=lines, strategy=strategy, exclude=skip)
+        chosen = suggest_texts(
+            classifier,
+            rows.texts,
+            n=count,
+            lines=rows.lines,
+            strategy=strategy,
+            exclude=skip,
+            ids=rows.ids,
+            id_column=rows.id_column or "id",
+        )
         write_suggestions(chosen, output, force=force)
-    short = f" (only {len(chosen)} distinct unlabeled texts)" if len(chosen) < n else ""
+    short = f" (only {len(chosen)} distinct unlabeled texts)" if len(chosen) < count else ""
+    columns = " + ".join(rows.text_columns) or "one text per line"
+    ids = f", ids from {rows.id_column!r}" if rows.id_column else ""
     _err(
-        f"{len(chosen)} texts to label written to {output}{short}; fill in the label column, "
+        f"{len(chosen)} texts to label written to {output}{short} (text from {columns}{ids}; "
+        f"model {classifier.version}); fill in the label column, "
         f"then: painclf validate {output} && painclf train --data ... --data {output}"
     )

@@ -16,7 +16,8 @@ SAMPLES_DIR = DATA_DIR / "samples"
 SAMPLE_TICKETS = SAMPLES_DIR / "tickets.csv"
 # What `painclf train` trains on without --data, and what the shipped default model is
 # built from (`python -m classifier.ship`): change it here, then rebuild the shipped model.
-DEFAULT_TRAINING_DATA: tuple[Path, ...] = (SEED_DIR,)
+REAL_DIR = DATA_DIR / "real"
+DEFAULT_TRAINING_DATA: tuple[Path, ...] = (SEED_DIR, REAL_DIR)
 MODELS_DIR = Path(os.environ.get("PAINCLF_MODELS_DIR", PROJECT_ROOT / "models")).resolve()
 CURRENT_FILE_NAME = "CURRENT"
 REGISTRY_LOG_NAME = "registry.log"
@@ -41,6 +42,11 @@ MAX_TEXT_CHARS = 20_000
 # the needs-review threshold is the lowest confidence at which they are.
 REVIEW_TARGET_ACCURACY = 0.97
 REVIEW_THRESHOLD_BOUNDS = (0.5, 0.9)
+# ... but a review queue is read by people: at most this share of real texts is sent to it.
+REVIEW_MAX_FLAGGED = 0.2
+# Labeled rows with a value in this column (real posts: the subreddit) are also
+# cross-validated by group, so that a model is judged on communities it has not seen.
+GROUP_COLUMN = "subreddit"
 
 MODEL_FILE_NAME = "model.skops"
 MANIFEST_FILE_NAME = "manifest.json"

@@ -333,13 +333,14 @@ def validate_labeled(
 
 
 def load_labeled(
-    paths: Iterable[str | Path],
+    paths: Iterable[str | Path], keep: Sequence[str] = ()
 ) -> tuple[pd.DataFrame, list[Problem], list[SourceFile]]:
     """Read and validate labeled files; raise ``DataError`` when any error was found.
 
-    Returns the valid rows, the warnings, and the files read.
+    Returns the valid rows (with the further columns ``keep`` where files have them),
+    the warnings, and the files read.
     """
-    frame, problems, sources = read_labeled(paths)
+    frame, problems, sources = read_labeled(paths, keep=keep)
     clean, more = validate_labeled(frame) if len(frame) else (frame, [])
     problems.extend(more)
     if any(p.severity == "error" for p in problems):

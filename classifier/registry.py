@@ -61,10 +61,10 @@ TRUSTED_TYPES = [
     "sklearn.calibration._TemperatureScaling",
     "sklearn.feature_extraction.text.TfidfTransformer",
     "sklearn.feature_extraction.text.TfidfVectorizer",
-    "sklearn.linear_model._logistic.LogisticRegression",
     "sklearn.model_selection._split.StratifiedKFold",
     "sklearn.pipeline.FeatureUnion",
     "sklearn.pipeline.Pipeline",
+    "sklearn.svm._classes.LinearSVC",
 ]
 PACKAGES = ("painclf", "scikit-learn", "spacy", "skops", "numpy", "scipy", "pandas")
 

@@ -11,20 +11,29 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from sklearn.model_selection import StratifiedKFold
+from sklearn.model_selection import GroupKFold, StratifiedKFold
 
 from classifier.analysis import Analysis, analyze_many
 from classifier.config import (
     CV_FOLDS,
+    DEFAULT_TRAINING_DATA,
+    GROUP_COLUMN,
     LABELS,
     RANDOM_SEED,
+    REVIEW_MAX_FLAGGED,
     REVIEW_TARGET_ACCURACY,
     REVIEW_THRESHOLD_BOUNDS,
-    SEED_DIR,
 )
 from classifier.dataset import Problem, SourceFile, load_labeled
-from classifier.evaluate import compute_metrics, format_metrics
-from classifier.model import DEFAULT_C, DEFAULT_CUE_WEIGHT, build_model, decide, feature_matrix
+from classifier.evaluate import compute_metrics, format_metrics, reliability_table
+from classifier.model import (
+    DEFAULT_C,
+    DEFAULT_CUE_WEIGHT,
+    build_model,
+    decide,
+    feature_matrix,
+    fit_on_analyses,
+)
 from classifier.registry import (
     ModelRef,
     current_version,
@@ -68,6 +77,33 @@ def _reorder(probabilities: np.ndarray, classes: Sequence[str]) -> np.ndarray:
     return probabilities[:, order]
 
 
+def grouped_splits(
+    groups: Sequence[str | None], folds: int = CV_FOLDS
+) -> list[tuple[np.ndarray, np.ndarray]]:
+    """Folds that hold out whole groups (subreddits) of the rows that have one.
+
+    Rows without a group (the hand-written seed data) are always trained on; each
+    fold tests on the rows of the groups it holds out, so every score is on a
+    community the model has not seen.
+
+    Examples
+    --------
+    >>> splits = grouped_splits(["a", "a", "b", "c", None], folds=3)
+    >>> sorted(len(test) for _, test in splits), all(4 in train for train, _ in splits)
+    ([1, 1, 2], True)
+    """
+    group_array = np.asarray([g if isinstance(g, str) else "" for g in groups], dtype=object)
+    grouped = np.flatnonzero(group_array != "")
+    if len(set(group_array[grouped])) < folds:
+        return []
+    everything = np.arange(len(group_array))
+    splits = []
+    for _, test in GroupKFold(n_splits=folds).split(grouped, groups=group_array[grouped]):
+        test_index = grouped[test]
+        splits.append((np.setdiff1d(everything, test_index), test_index))
+    return splits
+
+
 def cross_validate(
     texts: Sequence[str],
     labels: Sequence[str],
@@ -76,9 +112,12 @@ def cross_validate(
     folds: int = CV_FOLDS,
     c: float = DEFAULT_C,
     cue_weight: float = DEFAULT_CUE_WEIGHT,
+    splits: Sequence[tuple[np.ndarray, np.ndarray]] | None = None,
 ) -> CrossValidation:
-    """Stratified k-fold cross-validation of the model with the guide's rules on top.
+    """Cross-validation of the model with the guide's rules on top.
 
+    Stratified k-fold unless ``splits`` (train and test indices) are given, e.g.
+    ``grouped_splits``; rows that no split tests are left out of the metrics.
     Returns out-of-fold probabilities (before and after the rules), labels and
     urgent flags, and their metrics.
     """
@@ -90,9 +129,18 @@ def cross_validate(
     final_proba = np.zeros((len(texts), len(LABELS)))
     predicted = [""] * len(texts)
     urgent_pred = [0] * len(texts)
-    splitter = StratifiedKFold(n_splits=folds, shuffle=True, random_state=RANDOM_SEED)
-    for train_index, test_index in splitter.split(np.zeros(len(y)), y):
-        model = build_model(c, cue_weight).fit([texts[i] for i in train_index], y[train_index])
+    if splits is None:
+        splitter = StratifiedKFold(n_splits=folds, shuffle=True, random_state=RANDOM_SEED)
+        splits = list(splitter.split(np.zeros(len(y)), y))
+    tested = np.zeros(len(y), dtype=bool)
+    for train_index, test_index in splits:
+        tested[test_index] = True
+        model = fit_on_analyses(
+            build_model(c, cue_weight),
+            [texts[i] for i in train_index],
+            [analyses[i] for i in train_index],
+            y[train_index],
+        )
         test_analyses = [analyses[i] for i in test_index]
         matrix = feature_matrix(model, [texts[i] for i in test_index], test_analyses)
         proba = model.named_steps["classifier"].predict_proba(matrix)
@@ -104,6 +152,12 @@ def cross_validate(
             final_proba[i] = [decision.probabilities[label] for label in LABELS]
             predicted[i] = decision.label
             urgent_pred[i] = int(bool(decision.urgent))
+    if not tested.all():
+        keep = np.flatnonzero(tested)
+        model_proba, final_proba = model_proba[keep], final_proba[keep]
+        predicted = [predicted[i] for i in keep]
+        urgent_pred = [urgent_pred[i] for i in keep]
+        y, urgent = y[keep], [urgent[i] for i in keep]
     metrics = compute_metrics(y, predicted, urgent, urgent_pred)
     return CrossValidation(model_proba, final_proba, predicted, urgent_pred, metrics)
 
@@ -113,25 +167,57 @@ def choose_review_threshold(
     correct: Sequence[bool],
     target: float = REVIEW_TARGET_ACCURACY,
     bounds: tuple[float, float] = REVIEW_THRESHOLD_BOUNDS,
+    max_flagged: float = REVIEW_MAX_FLAGGED,
 ) -> float:
-    """The lowest confidence at which out-of-fold predictions reach ``target`` accuracy.
+    """The lowest confidence at which out-of-fold predictions reach ``target`` accuracy,
+    unless that would send more than ``max_flagged`` of the texts to review.
 
     Predictions below it are marked ``needs_review``. The result is kept within
-    ``bounds`` so that a near-perfect fit cannot switch reviewing off.
+    ``bounds`` so that a near-perfect fit cannot switch reviewing off, and a review
+    queue stays one that people can read.
 
     Examples
     --------
-    >>> choose_review_threshold([0.95, 0.9, 0.6, 0.55], [True, True, True, False], target=0.9)
+    >>> conf, right = [0.95, 0.9, 0.6, 0.55], [True, True, True, False]
+    >>> choose_review_threshold(conf, right, target=0.9, max_flagged=1.0)
     0.56
+    >>> choose_review_threshold(conf, right, target=0.9, max_flagged=0.2)
+    0.55
     """
     confidence = np.asarray(confidence, dtype=float)
     correct = np.asarray(correct, dtype=bool)
     low, high = bounds
+    previous = float(low)
     for threshold in np.round(np.arange(low, high + 1e-9, 0.01), 2):
         kept = confidence >= threshold
+        if len(kept) and 1.0 - kept.mean() > max_flagged:
+            return previous
         if kept.any() and correct[kept].mean() >= target:
             return float(threshold)
+        previous = float(threshold)
     return float(high)
+
+
+def review_figures(confidence: Sequence[float], correct: Sequence[bool], threshold: float) -> dict:
+    """What the needs-review threshold does on out-of-fold predictions.
+
+    Examples
+    --------
+    >>> review_figures([0.9, 0.6, 0.55], [True, False, True], 0.7)
+    {'threshold': 0.7, 'flagged_share': 0.667, 'wrong_caught': 1.0, 'accuracy_unflagged': 1.0}
+    """
+    confidence = np.asarray(confidence, dtype=float)
+    correct = np.asarray(correct, dtype=bool)
+    flagged = confidence < threshold
+    wrong = ~correct
+    return {
+        "threshold": float(threshold),
+        "flagged_share": round(float(flagged.mean()), 3) if len(flagged) else 0.0,
+        "wrong_caught": round(float(flagged[wrong].mean()), 3) if wrong.any() else 0.0,
+        "accuracy_unflagged": round(float(correct[~flagged].mean()), 3)
+        if (~flagged).any()
+        else 0.0,
+    }
 
 
 def data_fingerprint(sources: Iterable[SourceFile]) -> str:
@@ -148,7 +234,7 @@ def _say(quiet: bool, text: str = "") -> None:
 
 
 def train(
-    data: Sequence[str | Path] = (SEED_DIR,),
+    data: Sequence[str | Path] = DEFAULT_TRAINING_DATA,
     gold: Sequence[str | Path] = (),
     root: Path | None = None,
     c: float = DEFAULT_C,
@@ -185,7 +271,7 @@ def train(
     from classifier.evaluate import evaluate_file
     from classifier.predict import Classifier
 
-    frame, problems, sources = load_labeled(data)
+    frame, problems, sources = load_labeled(data, keep=(GROUP_COLUMN,))
     for problem in problems:
         _say(quiet, str(problem))
     missing = [label for label in LABELS if label not in set(frame["label"])]
@@ -216,11 +302,39 @@ def train(
         frame["text"].tolist(), labels, urgent, analyses, c=c, cue_weight=cue_weight
     )
     _say(quiet, format_metrics(cv.metrics, f"stratified {CV_FOLDS}-fold cross-validation"))
+    metrics: dict[str, Any] = {"cross_validation": cv.metrics}
+    # Real posts are also judged on communities the model has not seen; the review
+    # threshold is chosen on them, since they are what the model will read.
+    groups = frame[GROUP_COLUMN].tolist()
+    splits = grouped_splits(groups)
+    review_cv = cv
+    review_labels = labels
+    if splits:
+        tested = np.sort(np.concatenate([test for _, test in splits]))
+        grouped = cross_validate(
+            [], labels, urgent, analyses, c=c, cue_weight=cue_weight, splits=splits
+        )
+        n_groups = len({groups[i] for i in tested})
+        title = (
+            f"cross-validation grouped by {GROUP_COLUMN} ({n_groups} groups, {len(tested)} texts)"
+        )
+        _say(quiet, format_metrics(grouped.metrics, title))
+        metrics["grouped_cross_validation"] = grouped.metrics
+        review_cv, review_labels = grouped, [labels[i] for i in tested]
 
-    confidence = cv.probabilities.max(axis=1)
-    correct = np.asarray(cv.predicted) == np.asarray(labels)
+    confidence = review_cv.probabilities.max(axis=1)
+    correct = np.asarray(review_cv.predicted) == np.asarray(review_labels)
     threshold = choose_review_threshold(confidence, correct)
-    model = build_model(c, cue_weight).fit([a.text for a in analyses], labels)
+    metrics["review"] = review_figures(confidence, correct, threshold)
+    metrics["calibration_error"] = round(reliability_table(confidence, correct)["ece"], 4)
+    _say(
+        quiet,
+        f"needs review below {threshold:.2f}: flags {metrics['review']['flagged_share']:.1%} "
+        f"of texts and catches {metrics['review']['wrong_caught']:.1%} of wrong answers "
+        f"(calibration error {metrics['calibration_error']:.3f})",
+    )
+    texts = [a.text for a in analyses]
+    model = fit_on_analyses(build_model(c, cue_weight), texts, analyses, labels)
 
     manifest: dict[str, Any] = {
         "version": new_version_name(root),
@@ -234,7 +348,7 @@ def train(
         "training_rows": len(frame),
         "label_counts": {label: int((frame["label"] == label).sum()) for label in LABELS},
         "needs_review_threshold": threshold,
-        "metrics": {"cross_validation": cv.metrics},
+        "metrics": metrics,
     }
     gold_metrics: dict[str, dict[str, Any]] = {}
     if gold:

@@ -215,8 +215,9 @@ def test_jsonl_invalid_lines_become_error_rows_in_place(
     assert out[2]["error"].startswith("line 4: a JSON list, not an object")
     assert out[1]["label"] is None and out[1]["needs_review"] is True
     assert [row["id"] for row in out] == [1, None, None, 4]
-    assert summary.problem_count == 3  # two bad lines, and the key "extra" left out
-    assert any("line 5" in p and "'extra'" in p for p in summary.problems)
+    assert summary.problem_count == 2  # two bad lines
+    # A key first seen late still gets its column: the file is scanned for keys first.
+    assert out[3]["extra"] is True and out[0]["extra"] is None
 
 
 def test_csv_bad_rows_are_reported_with_line_numbers(
@@ -339,10 +340,13 @@ def test_interrupted_run_resumes_to_an_identical_file(
     assert seen == [3, 4, 5, 6]  # chunks 1 and 2 were not labeled again
     assert summary.resumed_rows == 8 and summary.rows == 23
     assert target.read_bytes() == reference.read_bytes()
-    for name in ("soreness", "pain", "other", "urgent", "errors"):
+    for name in ("soreness", "pain", "other", "urgent"):
         assert (tmp_path / f"out.{name}{suffix}").read_bytes() == (
             tmp_path / f"reference.{name}{suffix}"
         ).read_bytes()
+    # No error rows: no errors file, in either run.
+    assert not (tmp_path / f"out.errors{suffix}").exists()
+    assert not (tmp_path / f"reference.errors{suffix}").exists()
     assert sorted(p.name for p in tmp_path.iterdir() if p.name.startswith(".")) == []
 
 
@@ -384,14 +388,33 @@ def test_split_by_label_writes_one_file_per_queue(classifier: Classifier, tmp_pa
     source = write_csv(tmp_path / "tickets.csv", frame)
     summary = label_file(source, tmp_path / "out.csv", split_by="label", classifier=classifier)
     out = pd.read_csv(tmp_path / "out.csv", keep_default_na=False)
+    queue = (out["status"] == "ok") & ~out["urgent"]
     for name in ("soreness", "pain", "other"):
         part = pd.read_csv(tmp_path / f"out.{name}.csv", keep_default_na=False)
-        assert part["ticket_id"].tolist() == out.loc[out["label"] == name, "ticket_id"].tolist()
+        wanted = out.loc[queue & (out["label"] == name), "ticket_id"].tolist()
+        assert part["ticket_id"].tolist() == wanted
     urgent = pd.read_csv(tmp_path / "out.urgent.csv")
     assert urgent["ticket_id"].tolist() == out.loc[out["urgent"], "ticket_id"].tolist()
     errors = pd.read_csv(tmp_path / "out.errors.csv")
     assert errors["ticket_id"].tolist() == ["T0004"]
     assert len(summary.split_files) == 5
+    # The split files partition the rows: each row in exactly one of them.
+    parts = [
+        pd.read_csv(tmp_path / f"out.{name}.csv", keep_default_na=False)["ticket_id"].tolist()
+        for name in ("soreness", "pain", "other", "urgent", "errors")
+    ]
+    assert sorted(t for part in parts for t in part) == sorted(out["ticket_id"].tolist())
+
+
+def test_split_by_label_writes_no_errors_file_without_errors(
+    classifier: Classifier, tmp_path: Path
+) -> None:
+    source = write_csv(tmp_path / "tickets.csv", tickets(4))
+    summary = label_file(source, tmp_path / "out.csv", split_by="label", classifier=classifier)
+    assert summary.errors == 0
+    assert not (tmp_path / "out.errors.csv").exists()
+    assert str(tmp_path / "out.errors.csv") not in summary.split_files
+    assert len(summary.split_files) == 4
 
 
 def test_existing_output_is_kept_without_force(classifier: Classifier, tmp_path: Path) -> None:

@@ -190,7 +190,7 @@ class Classifier:
         Any input is accepted: ``None``, numbers and empty strings come back as
         ``other`` with ``needs_review`` and a note.
         """
-        if isinstance(texts, str):
+        if isinstance(texts, str | bytes | bytearray):
             raise TypeError("predict_many takes a sequence of texts; use predict for one text")
         return self.predict_analyses(analyze_many(list(texts), today=today))
 
@@ -213,14 +213,15 @@ def ensure_model(model: str | Path | None = None) -> ModelRef:
 
     When there is no model yet and none was asked for, the default model is trained
     from the seed data first, with a one-line message on stderr, so a fresh checkout
-    works at once.
+    works at once. A registry that holds versions but no ``CURRENT`` is an error
+    naming the fix, never a silent retrain that would bypass the promotion gate.
     """
     try:
         return resolve(model)
     except ModelError:
-        from classifier.registry import current_version
+        from classifier.registry import current_version, has_versions
 
-        if model is not None or current_version() is not None:
+        if model is not None or current_version() is not None or has_versions():
             raise
         from classifier.train import train
 

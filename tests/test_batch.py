@@ -441,3 +441,55 @@ def test_report_is_self_contained_and_escapes_ticket_text(
     assert "http" not in page
     assert "<svg" in page and "Urgent tickets (1)" in page
     assert summary.urgent_tickets[0]["id"] == "T0003"
+
+
+@pytest.mark.parametrize("suffix", [".jsonl", ".parquet"])
+def test_reasons_and_evidence_are_lists_in_jsonl_and_parquet(
+    classifier: Classifier, tmp_path: Path, suffix: str
+) -> None:
+    source = write_csv(tmp_path / "tickets.csv", tickets(4))
+    label_file(source, tmp_path / f"out{suffix}", classifier=classifier)
+    if suffix == ".parquet":
+        out = pq.read_table(tmp_path / "out.parquet").to_pylist()
+    else:
+        out = [json.loads(line) for line in (tmp_path / "out.jsonl").read_text().splitlines()]
+    urgent = out[3]
+    assert isinstance(urgent["urgent_reasons"], list) and urgent["urgent_reasons"]
+    assert all(isinstance(row["evidence"], list) for row in out)
+    assert out[2]["urgent_reasons"] == []
+    csv_out = tmp_path / "out.csv"
+    label_file(source, csv_out, classifier=classifier)
+    joined = pd.read_csv(csv_out, keep_default_na=False)
+    assert joined["urgent_reasons"][3] == "; ".join(urgent["urgent_reasons"])
+    assert joined["evidence"][0] == "; ".join(out[0]["evidence"])
+
+
+def test_an_empty_description_falls_back_to_the_subject(
+    classifier: Classifier, tmp_path: Path
+) -> None:
+    frame = pd.DataFrame(
+        {
+            "id": ["A", "B", "C"],
+            "Subject": ["Sore legs", "Sharp shooting pain down my left leg since Monday", ""],
+            "Description": [SORENESS, "", ""],
+        }
+    )
+    source = write_csv(tmp_path / "tickets.csv", frame)
+    summary = label_file(source, tmp_path / "out.csv", classifier=classifier)
+    out = pd.read_csv(tmp_path / "out.csv", keep_default_na=False)
+    assert out["status"].tolist() == ["ok", "ok", "error"]
+    assert out["error"][1] == "Description empty: text read from Subject"
+    assert out["label"][1] == "pain"
+    assert summary.text_columns == ["Description"] and summary.fallback_columns == ["Subject"]
+    assert "text column: Description (when empty: Subject)" in summary.format()
+
+
+def test_a_column_named_with_text_columns_does_not_fall_back(
+    classifier: Classifier, tmp_path: Path
+) -> None:
+    frame = pd.DataFrame({"id": ["A"], "Subject": ["Sore legs"], "Description": [""]})
+    source = write_csv(tmp_path / "tickets.csv", frame)
+    summary = label_file(
+        source, tmp_path / "out.csv", classifier=classifier, text_columns=["Description"]
+    )
+    assert summary.errors == 1 and summary.fallback_columns == []

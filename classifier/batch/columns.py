@@ -88,3 +88,21 @@ def find_text_columns(columns: Sequence[str], requested: Sequence[str] | None = 
 def find_id_column(columns: Sequence[str]) -> str | None:
     folded = {fold_name(c): c for c in reversed(columns)}
     return next((folded[name] for name in _ID_COLUMNS if name in folded), None)
+
+
+# Columns that may hold a ticket's text when its main text column is empty, after the
+# other TEXT_COLUMN_NAMES: a subject line or title is better than nothing.
+FALLBACK_COLUMN_NAMES = ("subject", "title", "summary", "short_description", "notes", "note")
+
+
+def find_fallback_columns(columns: Sequence[str], chosen: Sequence[str]) -> list[str]:
+    """Other columns that look like text, best first: read when ``chosen`` are empty.
+
+    Examples
+    --------
+    >>> find_fallback_columns(["id", "Subject", "Description"], ["Description"])
+    ['Subject']
+    """
+    ranks = {name: rank for rank, name in enumerate((*TEXT_COLUMN_NAMES, *FALLBACK_COLUMN_NAMES))}
+    candidates = [str(c) for c in columns if str(c) not in chosen and fold_name(c) in ranks]
+    return sorted(candidates, key=lambda c: ranks[fold_name(c)])

@@ -36,31 +36,51 @@ def is_missing(value: Any) -> bool:
     return isinstance(value, float) and math.isnan(value)
 
 
+def _pieces(cells: Sequence[Any]) -> tuple[list[str], list[Any]]:
+    """The non-blank texts of a row's cells, and the cells that are not text."""
+    pieces: list[str] = []
+    non_text: list[Any] = []
+    for value in cells:
+        if isinstance(value, str):
+            if value.strip():
+                pieces.append(value)
+        elif isinstance(value, bytes | bytearray):
+            decoded = bytes(value).decode("utf-8", errors="replace")
+            if decoded.strip():
+                pieces.append(decoded)
+        elif not is_missing(value):
+            non_text.append(value)
+            pieces.append(str(value))
+    return pieces, non_text
+
+
 def row_texts(
-    frame: pd.DataFrame, text_columns: Sequence[Any], max_chars: int
+    frame: pd.DataFrame,
+    text_columns: Sequence[Any],
+    max_chars: int,
+    fallback_columns: Sequence[Any] = (),
 ) -> tuple[list[str], list[str], list[bool]]:
     """The text to classify for each row, a note or error for it, and whether it is usable.
 
-    Several text columns are joined with a newline, skipping blank cells.
+    Several text columns are joined with a newline, skipping blank cells. A row whose
+    text columns are all empty is read from the first ``fallback_columns`` cell that
+    holds text, with a note naming both columns.
     """
     columns = [frame[c].tolist() for c in text_columns]
+    fallbacks = [(c, frame[c].tolist()) for c in fallback_columns]
     texts: list[str] = []
     notes: list[str] = []
     usable: list[bool] = []
-    for cells in zip(*columns, strict=True):
-        pieces: list[str] = []
-        non_text: list[Any] = []
-        for value in cells:
-            if isinstance(value, str):
-                if value.strip():
-                    pieces.append(value)
-            elif isinstance(value, bytes | bytearray):
-                decoded = bytes(value).decode("utf-8", errors="replace")
-                if decoded.strip():
-                    pieces.append(decoded)
-            elif not is_missing(value):
-                non_text.append(value)
-                pieces.append(str(value))
+    for row, cells in enumerate(zip(*columns, strict=True)):
+        pieces, non_text = _pieces(cells)
+        fell_back = ""
+        if not pieces:
+            for name, values in fallbacks:
+                pieces, non_text = _pieces([values[row]])
+                if pieces and not non_text:
+                    fell_back = f"{', '.join(map(str, text_columns))} empty: text read from {name}"
+                    break
+                pieces, non_text = [], []
         text = "\n".join(pieces)
         if not pieces:
             texts.append("")
@@ -85,7 +105,7 @@ def row_texts(
             usable.append(True)
         else:
             texts.append(text)
-            notes.append("")
+            notes.append(fell_back)
             usable.append(True)
     return texts, notes, usable
 
@@ -131,15 +151,20 @@ def label_outputs(
     max_chars: int = MAX_TEXT_CHARS,
     today: date | None = None,
     unreadable: Sequence[str] | None = None,
+    as_lists: bool = False,
+    fallback_columns: Sequence[Any] = (),
 ) -> pd.DataFrame:
     """Only the output columns for ``frame`` (same index): what a worker sends back.
 
     ``unreadable`` holds, per row, why the row itself could not be read ("" when it
-    was read); such rows get no label and ``status`` ``error``.
+    was read); such rows get no label and ``status`` ``error``. ``as_lists``: the
+    ``urgent_reasons`` and ``evidence`` cells are lists (for JSON Lines and Parquet
+    output) instead of ``"; "``-joined strings. ``fallback_columns``: text columns
+    read, with a note, for a row whose ``text_columns`` are all empty.
     """
     if len(frame) == 0:
         return empty_outputs(frame.index)
-    texts, notes, usable = row_texts(frame, text_columns, max_chars)
+    texts, notes, usable = row_texts(frame, text_columns, max_chars, fallback_columns)
     if unreadable is not None:
         for i, problem in enumerate(unreadable):
             if problem:
@@ -162,12 +187,14 @@ def label_outputs(
         columns[f"p_{label}"] = np.round(probabilities[:, index], PROBABILITY_DECIMALS)
     columns["confidence"] = np.round(confidence, PROBABILITY_DECIMALS)
     columns["urgent"] = np.array([bool(p.urgent) for p in predictions], dtype=bool) & ok
+    join: Any = list if as_lists else "; ".join
     columns["urgent_reasons"] = [
-        "; ".join(p.urgent_reasons) if good else "" for p, good in zip(predictions, ok, strict=True)
+        join(p.urgent_reasons) if good else join(())
+        for p, good in zip(predictions, ok, strict=True)
     ]
     columns["needs_review"] = np.array([p.needs_review for p in predictions], dtype=bool) | ~ok
     columns["evidence"] = [
-        "; ".join(p.evidence) if good else "" for p, good in zip(predictions, ok, strict=True)
+        join(p.evidence) if good else join(()) for p, good in zip(predictions, ok, strict=True)
     ]
     columns["duration_days"] = np.array(
         [

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 import pandas as pd
 
 from classifier.atomic import atomic_write_text
-from classifier.batch.columns import find_id_column, find_text_columns
+from classifier.batch.columns import find_fallback_columns, find_id_column, find_text_columns
 from classifier.batch.common import (
     DEFAULT_CHUNK_SIZE,
     OUTPUT_COLUMNS,
@@ -228,6 +228,7 @@ def label_file(
             input_path,
             source,
             text_columns=plan.text_columns,
+            fallback_columns=plan.fallback_columns,
             chunk_size=chunk_size,
             max_chars=max_chars,
             model_version=model_version,
@@ -264,6 +265,7 @@ class _Plan:
     """Where a run reads and writes, checked before anything is written."""
 
     text_columns: list[str]
+    fallback_columns: list[str]
     format: FileFormat
     target: Path | None  # None: stdout
     split: dict[str, Path]
@@ -282,6 +284,8 @@ def _plan(
     force: bool,
 ) -> _Plan:
     chosen = find_text_columns(source.columns, text_columns)
+    # Columns the user named are read as named; found ones fall back to the next text column.
+    fallback = [] if text_columns else find_fallback_columns(source.columns, chosen)
     output_name = str(output) if output is not None else _default_output(input_path, source.format)
     out_format = _output_format(output_name, source)
     target = None if output_name == "-" else Path(output_name)
@@ -306,7 +310,7 @@ def _plan(
             + (f" ({len(existing)} files)" if len(existing) > 1 else "")
         )
     lock = OutputLock(target) if target is not None else None
-    return _Plan(list(chosen), out_format, target, split, report_path, lock)
+    return _Plan(list(chosen), fallback, out_format, target, split, report_path, lock)
 
 
 def _load_model(
@@ -354,6 +358,7 @@ class _Run:
             input=input_name,
             output="<stdout>" if plan.target is None else str(plan.target),
             text_columns=list(plan.text_columns),
+            fallback_columns=list(plan.fallback_columns),
             model_version=model_version,
         )
         self.progress_file = _progress_path(plan.target) if plan.target is not None else None
@@ -446,7 +451,14 @@ class _Run:
             desc="labeling",
         )
         labeled = labeled_chunks(
-            chunk_iter, text_keys, classifier, model_path, jobs, max_chars, today
+            chunk_iter,
+            text_keys,
+            classifier,
+            model_path,
+            jobs,
+            max_chars,
+            today,
+            list(self.plan.fallback_columns),
         )
         try:
             for chunk, outputs in labeled:

@@ -35,6 +35,7 @@ class LabelSummary:
     input: str
     output: str
     text_columns: list[str] = field(default_factory=list)
+    fallback_columns: list[str] = field(default_factory=list)
     model_version: str = ""
     rows: int = 0
     labels: dict[str, int] = field(default_factory=lambda: dict.fromkeys(LABELS, 0))
@@ -91,6 +92,12 @@ class LabelSummary:
             f"labeled {self.rows:,} rows{resumed} from {self.input} into {self.output} "
             f"in {self.elapsed_seconds:.1f} s ({self.rows_per_second:,.0f} rows/s)"
         ]
+        if self.text_columns:
+            plural = "s" if len(self.text_columns) > 1 else ""
+            line = f"text column{plural}: {', '.join(self.text_columns)}"
+            if self.fallback_columns:
+                line += f" (when empty: {', '.join(self.fallback_columns)})"
+            lines.append(line)
         counts = [*self.labels.items()]
         if self.unlabeled:
             counts.append(("(unread)", self.unlabeled))
@@ -143,7 +150,7 @@ class LabelSummary:
         if room > 0 and urgent.any():
             rows = np.flatnonzero(urgent)[:room]
             subset = inputs.iloc[rows]
-            texts, _, _ = row_texts(subset, text_columns, URGENT_TEXT_CHARS)
+            texts, _, _ = row_texts(subset, text_columns, URGENT_TEXT_CHARS, self.fallback_columns)
             for position, text in zip(rows, texts, strict=True):
                 ident = inputs[id_column].iat[position] if id_column is not None else None
                 self.urgent_tickets.append(
@@ -151,8 +158,13 @@ class LabelSummary:
                         "row": int(inputs.index[position]) + 1,
                         "id": None if is_missing(ident) else str(ident),
                         "text": text,
-                        "reasons": str(outputs["urgent_reasons"].iat[position]),
+                        "reasons": _joined(outputs["urgent_reasons"].iat[position]),
                     }
                 )
         self.problem_count += len(problems)
         self.problems.extend(problems[: max(0, MAX_PROBLEMS_KEPT - len(self.problems))])
+
+
+def _joined(value: Any) -> str:
+    """A list of reasons (JSON Lines, Parquet output) or a joined string, as one string."""
+    return "; ".join(map(str, value)) if isinstance(value, list | tuple) else str(value)

@@ -48,6 +48,7 @@ def _label_in_worker(
     max_chars: int,
     today: date,
     unreadable: list[str],
+    fallback_columns: list[Any],
 ) -> pd.DataFrame:
     """Label one chunk in a worker process; the model is loaded once per process."""
     if isinstance(model, str):
@@ -58,7 +59,16 @@ def _label_in_worker(
         classifier = _worker_classifiers[model]
     else:
         classifier = model
-    return label_outputs(frame, text_columns, classifier, max_chars, today, unreadable)
+    return label_outputs(
+        frame,
+        text_columns,
+        classifier,
+        max_chars,
+        today,
+        unreadable,
+        as_lists=True,
+        fallback_columns=fallback_columns,
+    )
 
 
 def labeled_chunks(
@@ -69,18 +79,31 @@ def labeled_chunks(
     jobs: int,
     max_chars: int,
     today: date,
+    fallback_columns: list[Any] | None = None,
 ) -> Iterator[tuple[Chunk, pd.DataFrame]]:
     """Each chunk with its outputs, in input order; with ``jobs > 1`` in worker processes.
 
     At most ``2 * jobs`` chunks are in flight, so memory stays flat however far the
-    reader could run ahead. Workers get only the text columns.
+    reader could run ahead. Workers get only the text columns (and the fallbacks).
+    The ``urgent_reasons`` and ``evidence`` cells are lists; writers join them for CSV.
     """
+    fallback = list(fallback_columns or [])
+    read = [*text_columns, *fallback]
     if jobs <= 1:
+        assert classifier is not None
         for chunk in chunks:
-            texts = chunk.frame[text_columns]
             yield (
                 chunk,
-                label_outputs(texts, text_columns, classifier, max_chars, today, chunk.unreadable),
+                label_outputs(
+                    chunk.frame[read],
+                    text_columns,
+                    classifier,
+                    max_chars,
+                    today,
+                    chunk.unreadable,
+                    as_lists=True,
+                    fallback_columns=fallback,
+                ),
             )
         return
     from joblib.externals.loky import get_reusable_executor
@@ -96,12 +119,13 @@ def labeled_chunks(
         for chunk in chunks:
             future = executor.submit(
                 _label_in_worker,
-                chunk.frame[text_columns],
+                chunk.frame[read],
                 text_columns,
                 model,
                 max_chars,
                 today,
                 chunk.unreadable,
+                fallback,
             )
             pending.append((chunk, future))
             if len(pending) >= 2 * jobs:

@@ -52,9 +52,9 @@ def _output_arrow_fields() -> list[pa.Field]:
     types = {
         "label": pa.string(),
         "urgent": pa.bool_(),
-        "urgent_reasons": pa.string(),
+        "urgent_reasons": pa.list_(pa.string()),
         "needs_review": pa.bool_(),
-        "evidence": pa.string(),
+        "evidence": pa.list_(pa.string()),
         "status": pa.string(),
         "error": pa.string(),
     }
@@ -140,7 +140,24 @@ def _holds_carriage_return(frame: pd.DataFrame) -> bool:
     )
 
 
+LIST_COLUMNS = ("urgent_reasons", "evidence")
+
+
+def joined_lists(frame: pd.DataFrame) -> pd.DataFrame:
+    """``urgent_reasons`` and ``evidence`` as ``"; "``-joined strings (CSV, Excel cells)."""
+    lists = [
+        c for c in LIST_COLUMNS if c in frame.columns and any(isinstance(v, list) for v in frame[c])
+    ]
+    if not lists:
+        return frame
+    frame = frame.copy()
+    for column in lists:
+        frame[column] = ["; ".join(v) if isinstance(v, list) else v for v in frame[column]]
+    return frame
+
+
 def _csv_bytes(frame: pd.DataFrame, delimiter: str, header: bool, nested: bool) -> bytes:
+    frame = joined_lists(frame)
     frame = _nested_as_json(frame) if nested else frame
     # The csv module quotes a field holding a character of the line terminator ("\n"),
     # not one holding a bare "\r", which every reader takes for a line break. Such
@@ -406,7 +423,9 @@ class Sink:
 
             if self._parts == 0:
                 self.append(empty)
-            schema = self.schema
+            # The schema as Parquet stores it (list items named "element"), the same for a
+            # run that was resumed and one that was not: the output is byte-identical.
+            schema = pq.read_schema(self._part(0)).remove_metadata()
             with (
                 atomic_path(self.target, suffix=".parquet") as tmp,
                 pq.ParquetWriter(tmp, schema) as writer,

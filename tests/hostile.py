@@ -7,7 +7,7 @@ an ``id`` (``r00001``...) in input order, and the ids of the rows that cannot be
 are listed, so a test can check that no row is lost, reordered or left unlabeled.
 
 Row cases (a hostile text in a well-formed row) are written into one file per format
-(CSV, TSV, gzip, JSON Lines, Parquet); file cases (encodings, line endings, broken
+(CSV, TSV, gzip, JSON Lines, Parquet, Excel); file cases (encodings, line endings, broken
 rows, JSON that cannot be parsed, odd Parquet schemas) get one file each.
 """
 
@@ -163,11 +163,21 @@ def row_cases(folder: Path) -> Iterator[Case]:
         "rows.jsonl": lambda p: p.write_text(_jsonl(frame), encoding="utf-8"),
         "rows.jsonl.gz": lambda p: p.write_bytes(gzip.compress(_jsonl(frame).encode("utf-8"))),
         "rows.parquet": lambda p: frame.to_parquet(p, index=False),
+        "rows.xlsx": lambda p: _excel_safe(frame).to_excel(p, index=False),
     }
     for name, write in writers.items():
         path = folder / name
         write(path)
         yield Case(name, path, ids)
+
+
+def _excel_safe(frame: pd.DataFrame) -> pd.DataFrame:
+    """The texts an Excel cell can hold: no control characters, at most 32,767 characters."""
+    from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
+
+    frame = frame.copy()
+    frame["text"] = [ILLEGAL_CHARACTERS_RE.sub("?", t)[:32_767] for t in frame["text"]]
+    return frame
 
 
 def _jsonl(frame: pd.DataFrame) -> str:
@@ -312,6 +322,27 @@ def file_cases(folder: Path) -> Iterator[Case]:
         encoding="utf-8",
     )
     yield Case(path.name, path, _ids(3))
+
+    # Excel: a blank row, a number, a date, a cell beyond the header, a second sheet.
+    from openpyxl import Workbook
+
+    book = Workbook()
+    sheet = book.active
+    sheet.append(["id", "text", None])
+    sheet.append(["r00000", GOOD])
+    sheet.append([])
+    sheet.append(["r00001", 12345])
+    sheet.append(["r00002", "sore", "beyond the header"])
+    import datetime as dt
+
+    sheet.append(["r00003", dt.datetime(2026, 12, 1, 9, 30)])
+    book.create_sheet("other").append(["not", "read"])
+    path = folder / "xlsx_odd_cells.xlsx"
+    book.save(path)
+    yield Case(path.name, path, _ids(4), {"r00002"})
+    path = folder / "xlsx_not_a_workbook.xlsx"
+    path.write_bytes(b"PK\x03\x04 not really a zip")
+    yield Case(path.name, path, [])
 
     # Parquet schemas.
     base = pd.DataFrame({"id": _ids(3), "text": [GOOD, "How do I cancel?", ""]})

@@ -493,3 +493,55 @@ def test_a_column_named_with_text_columns_does_not_fall_back(
         source, tmp_path / "out.csv", classifier=classifier, text_columns=["Description"]
     )
     assert summary.errors == 1 and summary.fallback_columns == []
+
+
+def test_excel_in_and_out_keeps_every_row_with_excel_row_numbers(
+    classifier: Classifier, tmp_path: Path
+) -> None:
+    from openpyxl import Workbook
+
+    book = Workbook()
+    sheet = book.active
+    sheet.append(["ticket_id", "text"])
+    sheet.append(["T1", PAIN])
+    sheet.append([])  # a blank row is skipped, as a blank CSV line is
+    sheet.append(["T2", SORENESS, "a cell beyond the header"])
+    sheet.append(["T3", URGENT])
+    book.save(tmp_path / "in.xlsx")
+    summary = label_file(tmp_path / "in.xlsx", tmp_path / "out.xlsx", classifier=classifier)
+    out = pd.read_excel(tmp_path / "out.xlsx", dtype=str, keep_default_na=False)
+    assert out["ticket_id"].tolist() == ["T1", "T2", "T3"]
+    assert out["status"].tolist() == ["ok", "error", "ok"]
+    assert out["error"][1].startswith("row 4: 1 cell(s) beyond the header's 2 columns")
+    assert out["label"][0] == "pain" and out["urgent"][2] == "True"
+    assert summary.rows == 3 and summary.problem_count == 1
+
+
+def test_excel_output_says_what_a_cell_could_not_hold(
+    classifier: Classifier, tmp_path: Path
+) -> None:
+    frame = pd.DataFrame(
+        {"ticket_id": ["T1", "T2"], "text": [URGENT + "\x07" + "x" * 40_000, PAIN]}
+    )
+    source = write_csv(tmp_path / "in.csv", frame)
+    label_file(source, tmp_path / "out.xlsx", classifier=classifier)
+    out = pd.read_excel(tmp_path / "out.xlsx", dtype=str, keep_default_na=False)
+    # Excel cannot hold a 40,000-character cell or a bell character: said, not hidden.
+    assert len(out["text"][0]) == 32_767 and "\ufffd" in out["text"][0]
+    assert "32,767" in out["error"][0]
+    assert out["ticket_id"].tolist() == ["T1", "T2"] and out["error"][1] == ""
+
+
+def test_an_interrupted_excel_run_resumes_to_the_same_rows(
+    classifier: Classifier, tmp_path: Path
+) -> None:
+    source = tmp_path / "in.xlsx"
+    tickets(23).to_excel(source, index=False)
+    label_file(source, tmp_path / "reference.xlsx", chunk_size=4, classifier=classifier)
+    target = tmp_path / "out.xlsx"
+    with pytest.raises(LabelInterrupted):
+        label_file(source, target, chunk_size=4, classifier=classifier, on_chunk=Stop(2))
+    assert not target.exists()
+    summary = label_file(source, target, chunk_size=4, classifier=classifier, resume=True)
+    assert summary.resumed_rows == 8
+    pd.testing.assert_frame_equal(pd.read_excel(target), pd.read_excel(tmp_path / "reference.xlsx"))

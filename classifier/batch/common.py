@@ -42,7 +42,10 @@ TEXT_COLUMN_NAMES = (
 # Input columns with these names are renamed so that they do not clash with the output.
 INPUT_PREFIX = "input_"
 DEFAULT_CHUNK_SIZE = 5_000
-INPUT_FORMATS = ("csv", "tsv", "jsonl", "parquet")
+INPUT_FORMATS = ("csv", "tsv", "jsonl", "parquet", "xlsx")
+# Excel's limits: rows per sheet (the header takes one) and characters per cell.
+EXCEL_MAX_ROWS = 1_048_576
+EXCEL_MAX_CELL_CHARS = 32_767
 SPLIT_BY = ("label",)
 STATUS_OK = "ok"
 STATUS_ERROR = "error"

@@ -4,17 +4,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from classifier.batch.common import INPUT_FORMATS, LabelError
-
-if TYPE_CHECKING:
-    pass
 
 
 @dataclass(frozen=True, slots=True)
 class FileFormat:
-    """How a file is stored: ``csv`` (with its delimiter), ``jsonl`` or ``parquet``; gzipped?"""
+    """How a file is stored: ``csv`` (with its delimiter), ``jsonl``, ``parquet`` or ``xlsx``;
+    gzipped?"""
 
     kind: str
     delimiter: str = ","
@@ -34,7 +31,9 @@ def format_from_name(name: str) -> FileFormat | None:
     --------
     >>> format_from_name("export.tsv.gz")
     FileFormat(kind='csv', delimiter='\\t', gzip=True)
-    >>> format_from_name("export.xlsx") is None
+    >>> format_from_name("export.xlsx")
+    FileFormat(kind='xlsx', delimiter=',', gzip=False)
+    >>> format_from_name("export.xls") is None  # the old binary format: save it as .xlsx
     True
     """
     lower = name.lower()
@@ -50,6 +49,8 @@ def format_from_name(name: str) -> FileFormat | None:
         return FileFormat("jsonl", ",", compressed)
     if suffix in (".parquet", ".pq") and not compressed:
         return FileFormat("parquet")
+    if suffix == ".xlsx" and not compressed:
+        return FileFormat("xlsx")
     return None
 
 
@@ -58,7 +59,7 @@ def format_from_option(value: str, compressed: bool = False) -> FileFormat:
         raise LabelError(f"unknown format {value!r}; formats are {', '.join(INPUT_FORMATS)}")
     if value == "tsv":
         return FileFormat("csv", "\t", compressed)
-    return FileFormat(value, ",", compressed and value != "parquet")
+    return FileFormat(value, ",", compressed and value not in ("parquet", "xlsx"))
 
 
 def split_name(path: Path) -> tuple[str, str]:

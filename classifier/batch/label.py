@@ -69,14 +69,14 @@ def _default_output(path: Path | None, fmt: FileFormat) -> str:
 
 def _output_format(output: str, source: Source) -> FileFormat:
     if output == "-":
-        if source.format.kind == "parquet":
-            raise LabelError("Parquet cannot be written to stdout; give -o FILE")
+        if source.format.kind in ("parquet", "xlsx"):
+            raise LabelError(f"{source.format.kind} cannot be written to stdout; give -o FILE")
         return FileFormat(source.format.kind, source.format.delimiter)
     fmt = format_from_name(Path(output).name)
     if fmt is None:
         raise LabelError(
             f"cannot tell the output format from {output!r}; end it in .csv, .tsv, .csv.gz, "
-            ".jsonl or .parquet"
+            ".jsonl, .parquet or .xlsx"
         )
     # A ";"-separated export stays ";"-separated (spreadsheets in many locales expect it).
     if (
@@ -157,7 +157,8 @@ def label_file(
     ----------
     input : str or Path
         ``.csv``/``.tsv`` (delimiter sniffed; ``.gz`` read as gzip), ``.jsonl`` or
-        ``.parquet``; ``"-"`` reads CSV or JSON Lines from stdin.
+        ``.parquet`` or ``.xlsx`` (the first sheet); ``"-"`` reads CSV or JSON Lines
+        from stdin.
     output : str or Path, optional
         Where to write; its extension sets the format. Default ``<stem>.labeled<ext>``
         next to the input (stdout for stdin input); ``"-"`` is stdout.
@@ -183,7 +184,7 @@ def label_file(
         Model version or directory; default CURRENT.
     classifier : Classifier, optional
         An already loaded model (takes precedence over ``model``).
-    input_format : {"csv", "tsv", "jsonl", "parquet"}, optional
+    input_format : {"csv", "tsv", "jsonl", "parquet", "xlsx"}, optional
         For stdin or a file whose name does not say.
     max_chars : int
         Longer texts are labeled from their first ``max_chars`` characters.

@@ -655,8 +655,8 @@ def open_source(
     encodings: list[str] = []
     if str(input) == "-":
         given = format_from_option(input_format) if input_format else None
-        if given is not None and given.kind == "parquet":
-            raise LabelError("Parquet cannot be read from stdin; give the file name")
+        if given is not None and given.kind in ("parquet", "xlsx"):
+            raise LabelError(f"{given.kind} cannot be read from stdin; give the file name")
         blocks = _as_utf8(_guarded(_blocks(sys.stdin.buffer), "<stdin>"), encodings)
         head: list[bytes] = []
         for block in blocks:
@@ -693,10 +693,15 @@ def open_source(
         )
     try:
         total_bytes = path.stat().st_size
-        if fmt.kind == "parquet":
+        if fmt.kind in ("parquet", "xlsx"):
             if total_bytes == 0:
                 raise LabelError(f"{path} is empty: no header row and no rows")
-            source = _ParquetSource(path, chunk_size)
+            if fmt.kind == "xlsx":
+                from classifier.batch.excel import XlsxSource
+
+                source = XlsxSource(path, chunk_size)
+            else:
+                source = _ParquetSource(path, chunk_size)
             source.total_bytes = total_bytes
             return source, path
         with path.open("rb") as probe:

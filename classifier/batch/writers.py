@@ -309,7 +309,8 @@ class Sink:
 
     @property
     def _is_dir(self) -> bool:
-        return self.format.kind == "parquet"
+        # Parquet and Excel are written at the end from one part file per chunk.
+        return self.format.kind in ("parquet", "xlsx")
 
     def size(self) -> int:
         return self._parts if self._is_dir else self._written
@@ -399,7 +400,8 @@ class Sink:
         if self._is_dir:
             import pyarrow.parquet as pq
 
-            table = _arrow_table(frame, self.schema)
+            # Excel parts need no common schema: each is read back on its own.
+            table = _arrow_table(frame, self.schema if self.format.kind == "parquet" else None)
             if self.schema is None:
                 self.schema = table.schema
             pq.write_table(table, self._part(self._parts), row_group_size=max(1, len(frame)))
@@ -418,6 +420,15 @@ class Sink:
     def finish(self, empty: pd.DataFrame) -> None:
         """Rename the complete output into place (``empty``: the columns, for a file of no rows)."""
         assert self.partial is not None
+        if self.format.kind == "xlsx":
+            from classifier.batch.excel import write_xlsx
+
+            parts = [self._part(number) for number in range(self._parts)]
+            with atomic_path(self.target, suffix=".xlsx") as tmp:
+                write_xlsx(tmp, self.columns, parts)
+            shutil.rmtree(self.partial)
+            self.partial = None
+            return
         if self._is_dir:
             import pyarrow.parquet as pq
 

@@ -545,3 +545,16 @@ def test_an_interrupted_excel_run_resumes_to_the_same_rows(
     summary = label_file(source, target, chunk_size=4, classifier=classifier, resume=True)
     assert summary.resumed_rows == 8
     pd.testing.assert_frame_equal(pd.read_excel(target), pd.read_excel(tmp_path / "reference.xlsx"))
+
+
+def test_an_ok_row_says_when_normalisation_changed_its_text(
+    classifier: Classifier, tmp_path: Path
+) -> None:
+    frame = pd.DataFrame(
+        {"id": ["A", "B"], "text": [URGENT.replace("bladder", "blad\u200bder"), PAIN]}
+    )
+    source = write_csv(tmp_path / "in.csv", frame)
+    label_file(source, tmp_path / "out.csv", classifier=classifier)
+    out = pd.read_csv(tmp_path / "out.csv", keep_default_na=False)
+    assert out["status"].tolist() == ["ok", "ok"] and out["urgent"].tolist() == [True, False]
+    assert out["error"].tolist() == ["invisible format characters removed", ""]

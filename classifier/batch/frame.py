@@ -22,6 +22,13 @@ from classifier.batch.common import (
     STATUS_OK,
 )
 from classifier.config import LABELS, MAX_TEXT_CHARS
+from classifier.textnorm import (
+    NOTE_CONFUSABLE,
+    NOTE_INVISIBLE,
+    NOTE_NFKC,
+    NOTE_SURROGATE,
+    NOTE_SYMBOL_RUN,
+)
 
 if TYPE_CHECKING:
     from classifier.predict import Classifier, Prediction
@@ -110,6 +117,11 @@ def row_texts(
     return texts, notes, usable
 
 
+NORMALISATION_NOTES = frozenset(
+    {NOTE_SURROGATE, NOTE_INVISIBLE, NOTE_NFKC, NOTE_CONFUSABLE, NOTE_SYMBOL_RUN}
+)
+
+
 def _predict_rows(
     classifier: Classifier,
     texts: list[str],
@@ -141,6 +153,12 @@ def _predict_rows(
             budget = next((n for n in prediction.notes if n.startswith(NOTE_OVER_BUDGET)), None)
             if budget is not None:
                 notes[i], usable[i] = budget, False
+                continue
+            # What normalisation changed is worth knowing (a hidden character may be an
+            # attempt to hide a red flag): it goes in the error column of an ok row.
+            changed = [n for n in prediction.notes if n in NORMALISATION_NOTES]
+            if changed:
+                notes[i] = "; ".join([n for n in [notes[i], *changed] if n])
     return predictions
 
 

@@ -6,22 +6,29 @@ flag, guide rules, evidence) read, so ``predict_many`` computes it once per text
 
 from __future__ import annotations
 
+import contextlib
 import html
 import math
 import re
+import signal
+import threading
+import time
 from bisect import bisect_right
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from functools import cache
 from typing import Any
 
-from classifier.config import LONG_DURATION_DAYS, MAX_TEXT_CHARS
+from classifier.config import LONG_DURATION_DAYS, MAX_TEXT_CHARS, ROW_BUDGET_SECONDS
 from classifier.context import Cue
 from classifier.duration import DurationMention, duration_days, find_durations
-from classifier.nlp import CUES_ATTR, TOKENS_ATTR, TokenTable, get_nlp, pipe_texts, token_table
+from classifier.nlp import CUES_ATTR, TOKENS_ATTR, TokenTable, get_nlp, process_text, token_table
+from classifier.textnorm import NOTE_SYMBOL_RUN, collapse_symbol_runs, normalize_unicode
 
-_TAG = re.compile(r"<\s*/?\s*[a-zA-Z][^<>]{0,500}>")
+# Every quantifier is bounded, and none is nested over a class that can match the same
+# characters, so a search costs at most a few hundred steps per "<" (linear in the text).
+_TAG = re.compile(r"<[ \t]{0,10}/?[ \t]{0,10}[a-zA-Z][^<>]{0,500}>")
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 _SPACES = re.compile(r"[ \t\u00a0]{2,}")
 _ASCII_LETTER = re.compile(r"[A-Za-z]")
@@ -79,6 +86,8 @@ FOREIGN_FUNCTION_WORDS = frozenset(
         "maar", "voor", "zijn",
     }
 )  # fmt: skip
+# The start of the note on a text whose analysis ran past the per-row time budget.
+NOTE_OVER_BUDGET = "analysis stopped"
 
 
 @dataclass(frozen=True, slots=True)
@@ -103,7 +112,9 @@ def clean_text(value: Any, max_chars: int = MAX_TEXT_CHARS) -> CleanText:
     -------
     CleanText
         The text and notes saying what happened to it ("HTML removed",
-        "text cut to the first 20000 characters", "empty text ...").
+        "text cut to the first 20000 characters", "invisible format characters
+        removed", "empty text ..."). Unicode is normalised first (see
+        ``classifier.textnorm``), so every rule sees the letters a reader sees.
 
     Examples
     --------
@@ -111,6 +122,8 @@ def clean_text(value: Any, max_chars: int = MAX_TEXT_CHARS) -> CleanText:
     CleanText(text='My back hurts since Monday', notes=('HTML markup removed',))
     >>> clean_text(None).notes
     ('empty text: nothing to classify',)
+    >>> clean_text("can't control my blad\u00adder").text  # a soft hyphen
+    "can't control my bladder"
     """
     notes: list[str] = []
     if value is None or (isinstance(value, float) and math.isnan(value)):
@@ -124,13 +137,20 @@ def clean_text(value: Any, max_chars: int = MAX_TEXT_CHARS) -> CleanText:
     if len(text) > max_chars:
         text = text[:max_chars]
         notes.append(f"text cut to its first {max_chars} characters (was {len(value)})")
+    # Normalised before anything matches: an invisible or look-alike character must not
+    # hide a red flag (and NFKC may turn fullwidth "＜" into a tag's "<").
+    text = _normalized(text, notes, max_chars)
     if "<" in text and _TAG.search(text):
         text = _TAG.sub(" ", text)
         notes.append("HTML markup removed")
     if "&" in text:
         text = html.unescape(text)
+        text = _normalized(text, notes, max_chars)  # "&#8203;" is an invisible space too
     text = _CONTROL.sub(" ", text).replace("\r\n", "\n").replace("\r", "\n")
     text = _SPACES.sub(" ", text.replace("\u00a0", " ")).strip()
+    text, collapsed = collapse_symbol_runs(text)
+    if collapsed:
+        notes.append(NOTE_SYMBOL_RUN)
     if not text:
         return CleanText("", (*notes, NOTE_EMPTY))
     if text.isascii():
@@ -143,6 +163,13 @@ def clean_text(value: Any, max_chars: int = MAX_TEXT_CHARS) -> CleanText:
         elif sum(ch.isascii() for ch in letters) < 0.5 * len(letters):
             notes.append(NOTE_NOT_ENGLISH)
     return CleanText(text, tuple(notes))
+
+
+def _normalized(text: str, notes: list[str], max_chars: int) -> str:
+    """``normalize_unicode`` with its notes added once each; NFKC may lengthen a text."""
+    text, changes = normalize_unicode(text)
+    notes.extend(note for note in changes if note not in notes)
+    return text[:max_chars]
 
 
 @dataclass(slots=True)
@@ -283,10 +310,111 @@ def _analysis_from_doc(doc: Any, clean: CleanText, today: date | None) -> Analys
     )
 
 
+class _RowOverBudget(BaseException):
+    """Raised by the timer inside one row's analysis when it runs past its budget.
+
+    A ``BaseException``, as ``KeyboardInterrupt`` is: an ``except Exception`` in the code
+    it interrupts (ours, spaCy's) must not swallow it and carry on past the budget.
+    """
+
+
+class _RowTimer:
+    """A per-row deadline: a SIGALRM timer that interrupts the row's analysis.
+
+    Only the main thread can receive signals, and a caller may already use SIGALRM;
+    then the timer cannot interrupt, and a row is judged by its time once it is done.
+    """
+
+    def __init__(self, seconds: float | None) -> None:
+        self.seconds = seconds
+        self.armed = False
+        self.preempts = False
+
+    @contextlib.contextmanager
+    def installed(self) -> Iterator[_RowTimer]:
+        usable = (
+            self.seconds is not None
+            and hasattr(signal, "setitimer")
+            and threading.current_thread() is threading.main_thread()
+            and signal.getsignal(signal.SIGALRM) in (signal.SIG_DFL, signal.SIG_IGN, None)
+            and signal.getitimer(signal.ITIMER_REAL) == (0.0, 0.0)
+        )
+        if not usable:
+            yield self
+            return
+        previous = signal.signal(signal.SIGALRM, self._on_alarm)
+        self.preempts = True
+        try:
+            yield self
+        finally:
+            self.armed = False
+            signal.setitimer(signal.ITIMER_REAL, 0)
+            signal.signal(signal.SIGALRM, previous)
+            self.preempts = False
+
+    def _on_alarm(self, signum: int, frame: Any) -> None:
+        # A late alarm (the row finished, the timer not yet cleared) is ignored.
+        if self.armed:
+            self.armed = False
+            raise _RowOverBudget
+
+    @contextlib.contextmanager
+    def row(self) -> Iterator[None]:
+        if self.seconds is None:
+            yield
+            return
+        started = time.perf_counter()
+        if self.preempts:
+            self.armed = True
+            signal.setitimer(signal.ITIMER_REAL, self.seconds)
+        try:
+            yield
+        finally:
+            if self.preempts:
+                self.armed = False
+                signal.setitimer(signal.ITIMER_REAL, 0)
+        if time.perf_counter() - started > self.seconds:
+            raise _RowOverBudget
+
+
+_WARM_UP_TEXT = "No numbness, but my back is sore for 3 weeks since Monday\u200b!"
+_warmed: list[bool] = []
+
+
+def _warm_up(today: date | None) -> None:
+    """Analyse one text untimed, once per process: building the pipeline, loading the
+    lexicons and compiling the duration patterns (a second or more) is no row's cost."""
+    if not _warmed:
+        clean = clean_text(_WARM_UP_TEXT)
+        _analysis_from_doc(process_text(clean.text), clean, today)
+        _warmed.append(True)
+
+
+def _over_budget(clean: CleanText, seconds: float) -> Analysis:
+    note = (
+        f"{NOTE_OVER_BUDGET}: the text took longer than the {seconds:g} s budget per row "
+        f"({len(clean.text):,} characters); not classified"
+    )
+    return Analysis(
+        text="",
+        cues=[],
+        durations=[],
+        duration_days=None,
+        n_tokens=0,
+        first_person=False,
+        self_reference=False,
+        is_question=False,
+        notes=(*clean.notes, note),
+    )
+
+
 def analyze_many(
-    texts: Sequence[Any], today: date | None = None, batch_size: int = 512
+    texts: Sequence[Any],
+    today: date | None = None,
+    batch_size: int = 512,
+    budget_seconds: float | None = ROW_BUDGET_SECONDS,
 ) -> list[Analysis]:
-    """Analyse many texts with one ``nlp.pipe`` pass.
+    """Analyse many texts with the shared spaCy pipeline, each within a time budget.
 
     Parameters
     ----------
@@ -295,7 +423,13 @@ def analyze_many(
     today : date, optional
         Reference date for durations such as "since Monday"; default today.
     batch_size : int
-        spaCy batch size.
+        Kept for callers of the former ``nlp.pipe`` pass; texts are analysed one by one.
+    budget_seconds : float or None
+        A text whose analysis takes longer is stopped (interrupted when this runs in
+        the main thread) and comes back with no words and a note starting
+        ``NOTE_OVER_BUDGET``, so one hostile text cannot stall a batch. ``None``: no
+        budget. Every step is linear in the text's length, so only an overloaded
+        machine or a pathological input reaches the default.
 
     Returns
     -------
@@ -308,8 +442,20 @@ def analyze_many(
     [21.0, None]
     """
     cleaned = [clean_text(text) for text in texts]
-    docs = pipe_texts([c.text for c in cleaned], batch_size=batch_size)
-    return [_analysis_from_doc(doc, clean, today) for doc, clean in zip(docs, cleaned, strict=True)]
+    if budget_seconds is not None:
+        _warm_up(today)
+    analyses: list[Analysis] = []
+    timer = _RowTimer(budget_seconds)
+    with timer.installed():
+        for clean in cleaned:
+            try:
+                with timer.row():
+                    doc = process_text(clean.text)
+                    analysis = _analysis_from_doc(doc, clean, today)
+            except _RowOverBudget:
+                analysis = _over_budget(clean, float(budget_seconds or 0))
+            analyses.append(analysis)
+    return analyses
 
 
 def analyze(text: Any, today: date | None = None) -> Analysis:

@@ -379,10 +379,33 @@ def validate(
 from classifier.commands import lifecycle as _lifecycle  # noqa: E402,F401
 from classifier.commands import review as _review  # noqa: E402,F401
 
+DEBUG_FLAG = "--debug"
+
 
 def main() -> None:
-    """Console entry point."""
-    app()
+    """Console entry point: no traceback reaches the user unless ``--debug`` is given.
+
+    Every command turns the errors it expects into one line and exit code 1; anything
+    else (a bug, or an error nobody foresaw) is also one line, naming the error, with
+    exit code 1. ``--debug`` anywhere on the command line shows the traceback instead.
+    """
+    debug = DEBUG_FLAG in sys.argv[1:]
+    if debug:
+        sys.argv.remove(DEBUG_FLAG)
+    try:
+        app()
+    except KeyboardInterrupt:
+        _err("painclf: interrupted")
+        raise SystemExit(130) from None
+    except Exception as error:
+        if debug:
+            raise
+        where = f" ({error.filename})" if isinstance(error, OSError) and error.filename else ""
+        _err(
+            f"painclf: error: {type(error).__name__}{where}: {error} "
+            f"(run again with {DEBUG_FLAG} for the traceback)"
+        )
+        raise SystemExit(1) from None
 
 
 if __name__ == "__main__":

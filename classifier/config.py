@@ -37,6 +37,10 @@ CV_FOLDS = 5
 # Texts longer than this are classified from their first MAX_TEXT_CHARS characters:
 # a ticket's complaint is stated early, and an unbounded text would make one row cost seconds.
 MAX_TEXT_CHARS = 20_000
+# A row whose analysis takes longer than this is stopped and reported as an error: every
+# step is linear in the text's length (a 20,000-character text takes milliseconds), so
+# only a pathological input or an overloaded machine gets here, and no row stalls a batch.
+ROW_BUDGET_SECONDS = 5.0
 
 # Predictions that nobody reviews should be right at least this often on held-out folds:
 # the needs-review threshold is the lowest confidence at which they are.

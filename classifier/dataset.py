@@ -6,6 +6,7 @@ be fixed where it is. Training refuses data with errors; warnings are reported.
 
 from __future__ import annotations
 
+import codecs
 import csv
 import hashlib
 import json
@@ -96,10 +97,22 @@ def expand_paths(paths: Iterable[str | Path]) -> list[Path]:
     return files
 
 
+def _decode(raw: bytes) -> str:
+    """A labeled file's text: UTF-16/32 when it starts with their BOM, else UTF-8 (BOM or not).
+
+    Raises ``UnicodeDecodeError`` for a file that is none of them.
+    """
+    if raw.startswith((codecs.BOM_UTF32_LE, codecs.BOM_UTF32_BE)):
+        return raw.decode("utf-32")
+    if raw.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        return raw.decode("utf-16")
+    return raw.decode("utf-8-sig")
+
+
 def _read_csv(path: Path, problems: list[Problem]) -> list[tuple[int, dict[str, str]]]:
     raw = path.read_bytes()
     try:
-        content = raw.decode("utf-8-sig")
+        content = _decode(raw)
     except UnicodeDecodeError as error:
         line = raw[: error.start].count(b"\n") + 1
         problems.append(Problem(str(path), line, "not valid UTF-8; save the file as UTF-8"))
@@ -134,19 +147,27 @@ def _read_csv(path: Path, problems: list[Problem]) -> list[tuple[int, dict[str, 
 
 def _read_jsonl(path: Path, problems: list[Problem]) -> list[tuple[int, dict[str, str]]]:
     records = []
-    with path.open(encoding="utf-8-sig", errors="replace") as handle:
-        for number, line in enumerate(handle, start=1):
-            if not line.strip():
-                continue
-            try:
-                record = json.loads(line)
-            except json.JSONDecodeError as error:
-                problems.append(Problem(str(path), number, f"invalid JSON: {error.msg}"))
-                continue
-            if not isinstance(record, dict):
-                problems.append(Problem(str(path), number, "a JSON line must be an object"))
-                continue
-            records.append((number, record))
+    raw = path.read_bytes()
+    try:
+        content = _decode(raw)
+    except UnicodeDecodeError:
+        content = raw.decode("utf-8", errors="replace")
+    # JSON Lines end at "\n" (as pandas reads them); a "\r" before it is JSON whitespace.
+    for number, line in enumerate(content.split("\n"), start=1):
+        if not line.strip():
+            continue
+        try:
+            record = json.loads(line)
+        except json.JSONDecodeError as error:
+            problems.append(Problem(str(path), number, f"invalid JSON: {error.msg}"))
+            continue
+        except RecursionError:
+            problems.append(Problem(str(path), number, "JSON nested too deeply to read"))
+            continue
+        if not isinstance(record, dict):
+            problems.append(Problem(str(path), number, "a JSON line must be an object"))
+            continue
+        records.append((number, record))
     return records
 
 

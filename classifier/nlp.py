@@ -403,6 +403,16 @@ def _lower_same_length(text: str) -> str:
     return lowered if len(lowered) == len(text) else text
 
 
+def process_text(text: str) -> Doc:
+    """Run the pipeline over one text, keeping the raw text on the doc (see ``pipe_texts``)."""
+    nlp = get_nlp()
+    doc = nlp.tokenizer(_lower_same_length(text))
+    doc.user_data[TEXT_KEY] = text
+    for _, component in nlp.pipeline:
+        doc = component(doc)
+    return doc
+
+
 def pipe_texts(texts: Iterable[str], batch_size: int = 512) -> Iterator[Doc]:
     """Run the pipeline over texts, keeping each raw text on its doc.
 

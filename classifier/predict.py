@@ -211,7 +211,7 @@ class Classifier:
         Any input is accepted: ``None``, numbers and empty strings come back as
         ``other`` with ``needs_review`` and a note.
         """
-        if isinstance(texts, str):
+        if isinstance(texts, str | bytes | bytearray):
             raise TypeError("predict_many takes a sequence of texts; use predict for one text")
         return self.predict_analyses(analyze_many(list(texts), today=today))
 
@@ -233,7 +233,8 @@ def ensure_model(model: str | Path | None = None, root: Path | None = None) -> M
     """Find ``model`` without loading it: a version, directory or file; by default the
     registry's ``CURRENT`` version, or the default model shipped inside the package when
     the registry has none (a fresh install never trains first). ``"shipped"`` names the
-    shipped model explicitly.
+    shipped model explicitly. A registry that holds versions but no ``CURRENT`` is an
+    error naming the fix, never a silent switch that would bypass the promotion gate.
     """
     from classifier.config import SHIPPED_MODEL_NAME
     from classifier.ship import shipped_ref
@@ -246,9 +247,9 @@ def ensure_model(model: str | Path | None = None, root: Path | None = None) -> M
     try:
         return resolve(model, root)
     except ModelError:
-        from classifier.registry import current_version
+        from classifier.registry import current_version, has_versions
 
-        if model is not None or current_version(root) is not None:
+        if model is not None or current_version(root) is not None or has_versions(root):
             raise
         shipped = shipped_ref()
         if shipped is None:

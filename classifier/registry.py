@@ -11,15 +11,20 @@ Layout::
         MODEL_CARD.md
 
 A model file is loaded only when its SHA-256 matches its manifest and every type
-it holds is on the reviewed ``TRUSTED_TYPES`` list.
+it holds is on the reviewed ``TRUSTED_TYPES`` list. The registry trusts none of its
+own files further than it must: a version name (in ``CURRENT``, on the command line)
+must match ``VERSION_NAME`` and resolve to a directory inside the registry, and a
+manifest's ``model_file`` must name a file inside its version directory.
 """
 
 from __future__ import annotations
 
+import errno
 import io
 import json
 import os
 import platform
+import re
 import shutil
 import tempfile
 import zipfile
@@ -42,31 +47,25 @@ from classifier.config import (
 )
 from classifier.dataset import sha256_file
 
-# Every type a painclf model file may contain. Reviewed by hand: skops refuses
-# anything else, so a tampered or foreign file cannot make loading run code.
+# Every type a painclf model file holds beyond the ones skops trusts by default,
+# exactly as ``skops.io.get_untrusted_types`` lists them for a trained model (a test
+# fails when a model holds a type that is not here, or this list a type no model
+# holds). Reviewed by hand: skops refuses anything else, so a tampered or foreign
+# file cannot make loading run code.
 TRUSTED_TYPES = [
-    "builtins.dict",
-    "builtins.list",
-    "builtins.slice",
-    "builtins.tuple",
     "classifier.features.CueFeaturizer",
-    "numpy.dtype",
-    "numpy.float64",
-    "numpy.int64",
-    "numpy.ndarray",
-    "numpy.random.mtrand.RandomState",
-    "scipy.sparse._csr.csr_matrix",
-    "sklearn.calibration.CalibratedClassifierCV",
     "sklearn.calibration._CalibratedClassifier",
     "sklearn.calibration._TemperatureScaling",
-    "sklearn.feature_extraction.text.TfidfTransformer",
-    "sklearn.feature_extraction.text.TfidfVectorizer",
     "sklearn.model_selection._split.StratifiedKFold",
-    "sklearn.pipeline.FeatureUnion",
-    "sklearn.pipeline.Pipeline",
-    "sklearn.svm._classes.LinearSVC",
 ]
 PACKAGES = ("painclf", "scikit-learn", "spacy", "skops", "numpy", "scipy", "pandas")
+
+
+# A version is one path component: letters, digits, "_", "-" and "."; no separator and
+# no leading dot, so a name can never point outside the registry. New versions are
+# named vYYYYMMDD-HHMMSS[-N].
+VERSION_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,99}")
+_RESERVED_SUFFIX = ".reserved"
 
 
 class ModelError(RuntimeError):
@@ -106,8 +105,52 @@ def current_version(root: Path | None = None) -> str | None:
     current = models_dir(root) / CURRENT_FILE_NAME
     if not current.is_file():
         return None
-    name = current.read_text(encoding="utf-8").strip()
+    try:
+        name = current.read_text(encoding="utf-8").strip()
+    except (OSError, UnicodeDecodeError) as error:
+        raise ModelError(f"cannot read {current}: {error}") from None
     return name or None
+
+
+def check_version_name(name: str, where: str = "a version name") -> str:
+    """``name`` if it is a valid version name (see ``VERSION_NAME``), else ``ModelError``.
+
+    Examples
+    --------
+    >>> check_version_name("v20261201-112035")
+    'v20261201-112035'
+    >>> check_version_name("../../x")  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    classifier.registry.ModelError: '../../x' is not a valid version name: ...
+    """
+    if not VERSION_NAME.fullmatch(name):
+        raise ModelError(
+            f"{name!r} is not a valid {where.removeprefix('a ')}: a version is one name of "
+            "letters, digits, '_', '-' and '.' (such as v20261201-112035), never a path"
+        )
+    return name
+
+
+def version_path(version: str, root: Path | None = None) -> Path:
+    """The directory of ``version`` in the registry, checked to lie inside it."""
+    base = models_dir(root)
+    check_version_name(version)
+    path = base / version
+    if path.exists() and path.resolve().parent != base.resolve():
+        raise ModelError(
+            f"{path} points outside the registry {base} (a symbolic link?); refusing to use it"
+        )
+    return path
+
+
+def has_versions(root: Path | None = None) -> bool:
+    """Whether the registry holds any model version directory (readable or not)."""
+    base = models_dir(root)
+    return base.is_dir() and any(
+        p.is_dir() and not p.name.startswith(".") and (p / MANIFEST_FILE_NAME).exists()
+        for p in base.iterdir()
+    )
 
 
 def read_manifest(path: Path) -> dict[str, Any]:
@@ -150,8 +193,18 @@ def resolve(model: str | Path | None = None, root: Path | None = None) -> ModelR
     if model is None:
         version = current_version(root)
         if version is None:
+            versions = list_versions(root)
+            if versions:
+                latest = versions[-1].version
+                raise ModelError(
+                    f"{base / CURRENT_FILE_NAME} is missing, but {base} holds "
+                    f"{len(versions)} version(s) (latest: {latest}); make one current with "
+                    f"`painclf promote {latest} --gold FILE` or pass --model VERSION "
+                    "(painclf never retrains on its own)"
+                )
             raise ModelError(f"no current model in {base}: run `painclf train` first")
-        path = base / version
+        check_version_name(version, f"version name in {base / CURRENT_FILE_NAME}")
+        path = version_path(version, root)
         if not path.is_dir():
             raise ModelError(
                 f"{base / CURRENT_FILE_NAME} names version {version!r}, which does not exist in "
@@ -166,14 +219,35 @@ def resolve(model: str | Path | None = None, root: Path | None = None) -> ModelR
         return resolve(None, root=candidate)  # a registry: use its current version
     if candidate.is_dir():
         return ModelRef(candidate, read_manifest(candidate))
-    if (base / str(model)).is_dir():
-        return ModelRef(base / str(model), read_manifest(base / str(model)))
-    raise ModelError(f"no model {str(model)!r}: not a directory and not a version in {base}")
+    # Not a directory: a version name, looked up only inside the registry.
+    if VERSION_NAME.fullmatch(str(model)):
+        path = version_path(str(model), root)
+        if path.is_dir():
+            return ModelRef(path, read_manifest(path))
+        raise ModelError(f"no model {str(model)!r}: not a directory and not a version in {base}")
+    raise ModelError(
+        f"no model {str(model)!r}: not a model directory, and not a valid version name "
+        f"(versions are names such as v20261201-112035 in {base})"
+    )
+
+
+def _model_file(ref: ModelRef) -> Path:
+    """The model file the manifest names, checked to be a file in the version directory."""
+    name = ref.manifest.get("model_file", MODEL_FILE_NAME)
+    if not isinstance(name, str) or not VERSION_NAME.fullmatch(name):
+        raise ModelError(
+            f"{ref.path / MANIFEST_FILE_NAME}: model_file {name!r} must name a file inside "
+            f"{ref.path}; refusing to follow it"
+        )
+    path = ref.path / name
+    if path.exists() and path.resolve().parent != ref.path.resolve():
+        raise ModelError(f"{path} points outside {ref.path} (a symbolic link?); refusing it")
+    return path
 
 
 def load_pipeline(ref: ModelRef) -> Any:
     """Load the fitted pipeline of ``ref`` after checking its hash and its types."""
-    model_file = ref.path / str(ref.manifest.get("model_file", MODEL_FILE_NAME))
+    model_file = _model_file(ref)
     if not model_file.is_file():
         raise ModelError(f"{model_file} is missing: the model directory is incomplete")
     actual = sha256_file(model_file)
@@ -197,13 +271,30 @@ def load_pipeline(ref: ModelRef) -> Any:
 
 
 def new_version_name(root: Path | None = None, now: datetime | None = None) -> str:
-    """A new version name, ``vYYYYMMDD-HHMMSS``, never one that exists."""
+    """A new version name, ``vYYYYMMDD-HHMMSS[-N]``, reserved so no other run can take it.
+
+    The name is claimed by creating ``.<name>.reserved`` exclusively (``O_EXCL``), so two
+    trainings started in the same second get different names; ``save_version`` removes
+    the reservation.
+    """
     stamp = (now or datetime.now(UTC)).strftime("v%Y%m%d-%H%M%S")
     base = models_dir(root)
+    base.mkdir(parents=True, exist_ok=True)
     name, counter = stamp, 2
-    while (base / name).exists():
+    while True:
+        if not (base / name).exists():
+            try:
+                fd = os.open(_reservation(base, name), os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644)
+            except FileExistsError:
+                pass
+            else:
+                os.close(fd)
+                return name
         name, counter = f"{stamp}-{counter}", counter + 1
-    return name
+
+
+def _reservation(base: Path, name: str) -> Path:
+    return base / f".{name}{_RESERVED_SUFFIX}"
 
 
 def _drop_volatile_state(pipeline: Any) -> None:
@@ -274,6 +365,7 @@ def save_version(
     base = models_dir(root)
     base.mkdir(parents=True, exist_ok=True)
     version = manifest.get("version") or new_version_name(root)
+    check_version_name(str(version))
     target = base / version
     if target.exists():
         raise ModelError(f"model version {version} already exists in {base}; not overwriting it")
@@ -301,17 +393,30 @@ def save_version(
                 path.write_bytes(content)
             else:
                 path.write_text(content, encoding="utf-8")
-        staging.rename(target)
+        try:
+            # rename() would replace an empty directory: refuse any existing target.
+            if target.exists():
+                raise FileExistsError(errno.EEXIST, "exists", str(target))
+            staging.rename(target)
+        except OSError as error:
+            if error.errno not in (errno.EEXIST, errno.ENOTEMPTY):
+                raise
+            raise ModelError(
+                f"model version {version} already exists in {base} (saved by another run at "
+                "the same moment?); not overwriting it"
+            ) from None
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise
+    finally:
+        _reservation(base, str(version)).unlink(missing_ok=True)
     return ModelRef(target, manifest)
 
 
 def set_current(version: str, root: Path | None = None, note: str = "") -> None:
     """Point ``CURRENT`` at ``version`` and append the change to the registry log."""
     base = models_dir(root)
-    if not (base / version).is_dir():
+    if not version_path(version, root).is_dir():
         raise ModelError(f"no model version {version!r} in {base}")
     previous = current_version(root)
     atomic_write_text(base / CURRENT_FILE_NAME, version + "\n")

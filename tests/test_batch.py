@@ -215,8 +215,9 @@ def test_jsonl_invalid_lines_become_error_rows_in_place(
     assert out[2]["error"].startswith("line 4: a JSON list, not an object")
     assert out[1]["label"] is None and out[1]["needs_review"] is True
     assert [row["id"] for row in out] == [1, None, None, 4]
-    assert summary.problem_count == 3  # two bad lines, and the key "extra" left out
-    assert any("line 5" in p and "'extra'" in p for p in summary.problems)
+    assert summary.problem_count == 2  # two bad lines
+    # A key first seen late still gets its column: the file is scanned for keys first.
+    assert out[3]["extra"] is True and out[0]["extra"] is None
 
 
 def test_csv_bad_rows_are_reported_with_line_numbers(
@@ -339,10 +340,13 @@ def test_interrupted_run_resumes_to_an_identical_file(
     assert seen == [3, 4, 5, 6]  # chunks 1 and 2 were not labeled again
     assert summary.resumed_rows == 8 and summary.rows == 23
     assert target.read_bytes() == reference.read_bytes()
-    for name in ("soreness", "pain", "other", "urgent", "errors"):
+    for name in ("soreness", "pain", "other", "urgent"):
         assert (tmp_path / f"out.{name}{suffix}").read_bytes() == (
             tmp_path / f"reference.{name}{suffix}"
         ).read_bytes()
+    # No error rows: no errors file, in either run.
+    assert not (tmp_path / f"out.errors{suffix}").exists()
+    assert not (tmp_path / f"reference.errors{suffix}").exists()
     assert sorted(p.name for p in tmp_path.iterdir() if p.name.startswith(".")) == []
 
 
@@ -384,14 +388,33 @@ def test_split_by_label_writes_one_file_per_queue(classifier: Classifier, tmp_pa
     source = write_csv(tmp_path / "tickets.csv", frame)
     summary = label_file(source, tmp_path / "out.csv", split_by="label", classifier=classifier)
     out = pd.read_csv(tmp_path / "out.csv", keep_default_na=False)
+    queue = (out["status"] == "ok") & ~out["urgent"]
     for name in ("soreness", "pain", "other"):
         part = pd.read_csv(tmp_path / f"out.{name}.csv", keep_default_na=False)
-        assert part["ticket_id"].tolist() == out.loc[out["label"] == name, "ticket_id"].tolist()
+        wanted = out.loc[queue & (out["label"] == name), "ticket_id"].tolist()
+        assert part["ticket_id"].tolist() == wanted
     urgent = pd.read_csv(tmp_path / "out.urgent.csv")
     assert urgent["ticket_id"].tolist() == out.loc[out["urgent"], "ticket_id"].tolist()
     errors = pd.read_csv(tmp_path / "out.errors.csv")
     assert errors["ticket_id"].tolist() == ["T0004"]
     assert len(summary.split_files) == 5
+    # The split files partition the rows: each row in exactly one of them.
+    parts = [
+        pd.read_csv(tmp_path / f"out.{name}.csv", keep_default_na=False)["ticket_id"].tolist()
+        for name in ("soreness", "pain", "other", "urgent", "errors")
+    ]
+    assert sorted(t for part in parts for t in part) == sorted(out["ticket_id"].tolist())
+
+
+def test_split_by_label_writes_no_errors_file_without_errors(
+    classifier: Classifier, tmp_path: Path
+) -> None:
+    source = write_csv(tmp_path / "tickets.csv", tickets(4))
+    summary = label_file(source, tmp_path / "out.csv", split_by="label", classifier=classifier)
+    assert summary.errors == 0
+    assert not (tmp_path / "out.errors.csv").exists()
+    assert str(tmp_path / "out.errors.csv") not in summary.split_files
+    assert len(summary.split_files) == 4
 
 
 def test_existing_output_is_kept_without_force(classifier: Classifier, tmp_path: Path) -> None:
@@ -421,3 +444,120 @@ def test_report_is_self_contained_and_escapes_ticket_text(
     assert "http" not in page
     assert "<svg" in page and "Urgent tickets (1)" in page
     assert summary.urgent_tickets[0]["id"] == "T0003"
+
+
+@pytest.mark.parametrize("suffix", [".jsonl", ".parquet"])
+def test_reasons_and_evidence_are_lists_in_jsonl_and_parquet(
+    classifier: Classifier, tmp_path: Path, suffix: str
+) -> None:
+    source = write_csv(tmp_path / "tickets.csv", tickets(4))
+    label_file(source, tmp_path / f"out{suffix}", classifier=classifier)
+    if suffix == ".parquet":
+        out = pq.read_table(tmp_path / "out.parquet").to_pylist()
+    else:
+        out = [json.loads(line) for line in (tmp_path / "out.jsonl").read_text().splitlines()]
+    urgent = out[3]
+    assert isinstance(urgent["urgent_reasons"], list) and urgent["urgent_reasons"]
+    assert all(isinstance(row["evidence"], list) for row in out)
+    assert out[2]["urgent_reasons"] == []
+    csv_out = tmp_path / "out.csv"
+    label_file(source, csv_out, classifier=classifier)
+    joined = pd.read_csv(csv_out, keep_default_na=False)
+    assert joined["urgent_reasons"][3] == "; ".join(urgent["urgent_reasons"])
+    assert joined["evidence"][0] == "; ".join(out[0]["evidence"])
+
+
+def test_an_empty_description_falls_back_to_the_subject(
+    classifier: Classifier, tmp_path: Path
+) -> None:
+    frame = pd.DataFrame(
+        {
+            "id": ["A", "B", "C"],
+            "Subject": ["Sore legs", "Sharp shooting pain down my left leg since Monday", ""],
+            "Description": [SORENESS, "", ""],
+        }
+    )
+    source = write_csv(tmp_path / "tickets.csv", frame)
+    summary = label_file(source, tmp_path / "out.csv", classifier=classifier)
+    out = pd.read_csv(tmp_path / "out.csv", keep_default_na=False)
+    assert out["status"].tolist() == ["ok", "ok", "error"]
+    assert out["error"][1] == "Description empty: text read from Subject"
+    assert out["label"][1] == "pain"
+    assert summary.text_columns == ["Description"] and summary.fallback_columns == ["Subject"]
+    assert "text column: Description (when empty: Subject)" in summary.format()
+
+
+def test_a_column_named_with_text_columns_does_not_fall_back(
+    classifier: Classifier, tmp_path: Path
+) -> None:
+    frame = pd.DataFrame({"id": ["A"], "Subject": ["Sore legs"], "Description": [""]})
+    source = write_csv(tmp_path / "tickets.csv", frame)
+    summary = label_file(
+        source, tmp_path / "out.csv", classifier=classifier, text_columns=["Description"]
+    )
+    assert summary.errors == 1 and summary.fallback_columns == []
+
+
+def test_excel_in_and_out_keeps_every_row_with_excel_row_numbers(
+    classifier: Classifier, tmp_path: Path
+) -> None:
+    from openpyxl import Workbook
+
+    book = Workbook()
+    sheet = book.active
+    sheet.append(["ticket_id", "text"])
+    sheet.append(["T1", PAIN])
+    sheet.append([])  # a blank row is skipped, as a blank CSV line is
+    sheet.append(["T2", SORENESS, "a cell beyond the header"])
+    sheet.append(["T3", URGENT])
+    book.save(tmp_path / "in.xlsx")
+    summary = label_file(tmp_path / "in.xlsx", tmp_path / "out.xlsx", classifier=classifier)
+    out = pd.read_excel(tmp_path / "out.xlsx", dtype=str, keep_default_na=False)
+    assert out["ticket_id"].tolist() == ["T1", "T2", "T3"]
+    assert out["status"].tolist() == ["ok", "error", "ok"]
+    assert out["error"][1].startswith("row 4: 1 cell(s) beyond the header's 2 columns")
+    assert out["label"][0] == "pain" and out["urgent"][2] == "True"
+    assert summary.rows == 3 and summary.problem_count == 1
+
+
+def test_excel_output_says_what_a_cell_could_not_hold(
+    classifier: Classifier, tmp_path: Path
+) -> None:
+    frame = pd.DataFrame(
+        {"ticket_id": ["T1", "T2"], "text": [URGENT + "\x07" + "x" * 40_000, PAIN]}
+    )
+    source = write_csv(tmp_path / "in.csv", frame)
+    label_file(source, tmp_path / "out.xlsx", classifier=classifier)
+    out = pd.read_excel(tmp_path / "out.xlsx", dtype=str, keep_default_na=False)
+    # Excel cannot hold a 40,000-character cell or a bell character: said, not hidden.
+    assert len(out["text"][0]) == 32_767 and "\ufffd" in out["text"][0]
+    assert "32,767" in out["error"][0]
+    assert out["ticket_id"].tolist() == ["T1", "T2"] and out["error"][1] == ""
+
+
+def test_an_interrupted_excel_run_resumes_to_the_same_rows(
+    classifier: Classifier, tmp_path: Path
+) -> None:
+    source = tmp_path / "in.xlsx"
+    tickets(23).to_excel(source, index=False)
+    label_file(source, tmp_path / "reference.xlsx", chunk_size=4, classifier=classifier)
+    target = tmp_path / "out.xlsx"
+    with pytest.raises(LabelInterrupted):
+        label_file(source, target, chunk_size=4, classifier=classifier, on_chunk=Stop(2))
+    assert not target.exists()
+    summary = label_file(source, target, chunk_size=4, classifier=classifier, resume=True)
+    assert summary.resumed_rows == 8
+    pd.testing.assert_frame_equal(pd.read_excel(target), pd.read_excel(tmp_path / "reference.xlsx"))
+
+
+def test_an_ok_row_says_when_normalisation_changed_its_text(
+    classifier: Classifier, tmp_path: Path
+) -> None:
+    frame = pd.DataFrame(
+        {"id": ["A", "B"], "text": [URGENT.replace("bladder", "blad\u200bder"), PAIN]}
+    )
+    source = write_csv(tmp_path / "in.csv", frame)
+    label_file(source, tmp_path / "out.csv", classifier=classifier)
+    out = pd.read_csv(tmp_path / "out.csv", keep_default_na=False)
+    assert out["status"].tolist() == ["ok", "ok"] and out["urgent"].tolist() == [True, False]
+    assert out["error"].tolist() == ["invisible format characters removed", ""]

@@ -269,8 +269,10 @@ def test_label_writes_split_files_report_and_summary(label, tmp_path: Path) -> N
     out = read_out(tmp_path / "in.labeled.csv")
     assert out["id"].tolist() == [str(i) for i in range(8)]
     assert out["label"].tolist() == ["soreness", "pain", "other", "pain"] * 2
-    for name, rows in (("soreness", 2), ("pain", 4), ("other", 2), ("urgent", 2), ("errors", 0)):
+    # Each row in exactly one split file: urgent rows only in .urgent; no errors, no file.
+    for name, rows in (("soreness", 2), ("pain", 2), ("other", 2), ("urgent", 2)):
         assert len(read_out(tmp_path / f"in.labeled.{name}.csv")) == rows
+    assert not (tmp_path / "in.labeled.errors.csv").exists()
     assert "labeled 8 rows" in result.stderr and "rows/s" in result.stderr
     assert "urgent" in result.stderr and "needs review" in result.stderr
     assert (tmp_path / "report.html").read_text().startswith("<!doctype html>")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 import json
 import os
 import shutil
@@ -235,3 +236,92 @@ def test_save_never_overwrites_a_version(small_model: Pipeline, tmp_path: Path) 
 def test_trusted_types_cover_every_type_in_the_saved_model(model_dir: Path) -> None:
     untrusted = set(sio.get_untrusted_types(file=model_dir / MODEL_FILE_NAME))
     assert untrusted <= set(TRUSTED_TYPES), sorted(untrusted - set(TRUSTED_TYPES))
+
+
+def test_trusted_types_are_exactly_what_the_model_file_holds(model_dir: Path) -> None:
+    # Fails when a model gains a type (review it, then add it) or the list keeps one
+    # that no model holds any more (remove it: every trusted type is an attack surface).
+    untrusted = sio.get_untrusted_types(file=model_dir / MODEL_FILE_NAME)
+    assert sorted(untrusted) == sorted(TRUSTED_TYPES)
+
+
+# --- the registry trusts its own files no further than it must --------------------------------
+
+
+def test_current_pointing_outside_the_registry_is_refused(model_copy: Path, tmp_path: Path) -> None:
+    registry = tmp_path / "registry"
+    registry.mkdir()
+    (registry / CURRENT_FILE_NAME).write_text(f"../{model_copy.name}\n", encoding="utf-8")
+    with pytest.raises(ModelError, match="not a valid version name"):
+        Classifier.load(root=registry)
+    (registry / "v20260101-000000").symlink_to(model_copy)
+    (registry / CURRENT_FILE_NAME).write_text("v20260101-000000\n", encoding="utf-8")
+    with pytest.raises(ModelError, match="points outside the registry"):
+        Classifier.load(root=registry)
+
+
+def test_a_manifest_model_file_outside_its_directory_is_refused(model_copy: Path) -> None:
+    manifest_path = model_copy / MANIFEST_FILE_NAME
+    for name in ("../model.skops", "/etc/passwd", ".hidden"):
+        manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
+        manifest["model_file"] = name
+        manifest_path.write_text(json.dumps(manifest), encoding="utf-8")
+        with pytest.raises(ModelError, match="must name a file inside"):
+            Classifier.load(model_copy)
+
+
+def test_a_version_name_is_never_joined_as_a_path(model_copy: Path, tmp_path: Path) -> None:
+    registry = tmp_path / "registry" / "models"
+    registry.mkdir(parents=True)
+    # ../../<copy> would reach the copy from inside the registry: it is not a version.
+    escape = os.path.relpath(model_copy, registry)
+    assert not Path(escape).is_dir(), "the test needs a path valid only from the registry"
+    with pytest.raises(ModelError, match="not a valid version name"):
+        resolve(escape, root=registry)
+
+
+def test_versions_without_current_are_an_error_not_a_silent_retrain(
+    model_copy: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The package exports functions named like these modules: import the modules.
+    predict_module = importlib.import_module("classifier.predict")
+    registry_module = importlib.import_module("classifier.registry")
+    registry = tmp_path / "registry"
+    registry.mkdir()
+    shutil.copytree(model_copy, registry / model_copy.name)
+    monkeypatch.setattr(registry_module, "MODELS_DIR", registry)
+    trained = []
+    train_module = importlib.import_module("classifier.train")
+    monkeypatch.setattr(train_module, "train", lambda **kw: trained.append(kw))
+    with pytest.raises(ModelError, match="CURRENT is missing") as error:
+        predict_module.ensure_model(None)
+    assert f"painclf promote {model_copy.name}" in str(error.value)
+    assert trained == [], "a registry with versions must never be retrained silently"
+
+
+def test_two_trainings_in_the_same_second_get_different_versions(
+    small_model: Pipeline, tmp_path: Path
+) -> None:
+    from datetime import UTC, datetime
+
+    from classifier.registry import new_version_name
+
+    now = datetime(2026, 12, 1, 11, 20, 35, tzinfo=UTC)
+    first = new_version_name(tmp_path, now=now)
+    second = new_version_name(tmp_path, now=now)  # before the first is saved
+    assert first == "v20261201-112035" and second == "v20261201-112035-2"
+    classes = list(small_model.classes_)
+    save_version(small_model, {"classes": classes, "version": second}, root=tmp_path)
+    save_version(small_model, {"classes": classes, "version": first}, root=tmp_path)
+    assert sorted(p.name for p in tmp_path.iterdir()) == [first, second], "no reservation left"
+
+
+def test_an_invalid_version_name_is_refused_everywhere(
+    small_model: Pipeline, tmp_path: Path
+) -> None:
+    from classifier.registry import set_current
+
+    with pytest.raises(ModelError, match="not a valid version name"):
+        save_version(small_model, {"classes": ["a"], "version": "../x"}, root=tmp_path)
+    with pytest.raises(ModelError, match="not a valid version name"):
+        set_current("../../x", tmp_path)

@@ -28,6 +28,7 @@ class InputFormat(StrEnum):
     tsv = "tsv"
     jsonl = "jsonl"
     parquet = "parquet"
+    xlsx = "xlsx"
 
 
 class SplitBy(StrEnum):
@@ -65,7 +66,8 @@ def label_command(
     input: Annotated[
         str,
         typer.Argument(
-            help="CSV/TSV (.gz too), JSON Lines or Parquet; '-' reads CSV or JSONL from stdin.",
+            help="CSV/TSV (.gz too), JSON Lines, Parquet or Excel (.xlsx); '-' reads CSV or "
+            "JSONL from stdin.",
             show_default=False,
         ),
     ],
@@ -225,9 +227,12 @@ def format_labeled_rows(path: Path, text_columns: list[str], limit: int) -> str:
 
     from classifier.batch import format_from_name
 
-    kind = format_from_name(path.name)
+    fmt = format_from_name(path.name)
+    kind = fmt.name if fmt is not None else None
     if kind == "parquet":
         frame = pd.read_parquet(path).head(limit)
+    elif kind == "xlsx":
+        frame = pd.read_excel(path, nrows=limit, dtype=str, keep_default_na=False)
     elif kind == "jsonl":
         frame = pd.read_json(path, lines=True, nrows=limit, dtype=False)
     else:

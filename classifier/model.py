@@ -58,7 +58,7 @@ def build_model(c: float = DEFAULT_C, cue_weight: float = DEFAULT_CUE_WEIGHT) ->
         transformer_weights={"words": 1.0, "cues": cue_weight},
     )
     classifier = CalibratedClassifierCV(
-        LinearSVC(C=c, class_weight="balanced"),
+        LinearSVC(C=c, class_weight="balanced", random_state=RANDOM_SEED),
         method="temperature",
         cv=StratifiedKFold(n_splits=5, shuffle=True, random_state=RANDOM_SEED),
         ensemble=False,

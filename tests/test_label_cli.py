@@ -275,6 +275,7 @@ def test_label_writes_split_files_report_and_summary(label, tmp_path: Path) -> N
     assert not (tmp_path / "in.labeled.errors.csv").exists()
     assert "labeled 8 rows" in result.stderr and "rows/s" in result.stderr
     assert "urgent" in result.stderr and "needs review" in result.stderr
+    assert "text column: text" in result.stderr and "model: " in result.stderr
     assert (tmp_path / "report.html").read_text().startswith("<!doctype html>")
     assert result.stdout == ""
 

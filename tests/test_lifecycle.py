@@ -89,7 +89,7 @@ class TwoModels:
 
 @pytest.fixture(scope="module")
 def two_models(trained_models_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> TwoModels:
-    """Built once: the session's seed model is copied, the corrupted model trained here."""
+    """Built once: the session's default model is copied, the corrupted model trained here."""
     root = tmp_path_factory.mktemp("lifecycle-models")
     good = current_version(trained_models_dir)
     assert good is not None
@@ -143,11 +143,11 @@ def test_models_list_json_has_the_manifest_facts(two_models: TwoModels, tmp_path
     versions = {v["version"]: v for v in data["versions"]}
     assert versions[two_models.bad]["current"] and not versions[two_models.good]["current"]
     good, bad = versions[two_models.good], versions[two_models.bad]
-    assert len(good["training_files"]) == 4
+    assert len(good["training_files"]) == 5  # the four seed files and the real posts
     assert 1000 < good["training_rows"] <= sum(f["rows"] for f in good["training_files"])
     assert good["created"] and good["error"] is None
     # The cross-validated macro-F1 of the corrupted model is far lower; urgent is rule-based.
-    assert good["cv_macro_f1"] > 0.9 > bad["cv_macro_f1"]
+    assert good["cv_macro_f1"] > 0.8 > bad["cv_macro_f1"]
     assert 0.9 < good["cv_urgent_recall"] <= 1
 
 

@@ -98,6 +98,8 @@ class LabelSummary:
             if self.fallback_columns:
                 line += f" (when empty: {', '.join(self.fallback_columns)})"
             lines.append(line)
+        if self.model_version:
+            lines.append(f"model: {self.model_version}")
         counts = [*self.labels.items()]
         if self.unlabeled:
             counts.append(("(unread)", self.unlabeled))

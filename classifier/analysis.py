@@ -282,7 +282,12 @@ def _analysis_from_doc(doc: Any, clean: CleanText, today: date | None) -> Analys
     # Latin-script text in another language ("me duele la espalda") passes the script
     # check; almost no English function words and no cue at all give it away.
     if NOTE_NOT_ENGLISH not in notes and table.words >= 3:
-        foreign = sum(norm in hashes["foreign"] for norm in table.norms)
+        # Most texts hold no foreign function word: the set test skips the count for them.
+        foreign = (
+            0
+            if norm_set.isdisjoint(hashes["foreign"])
+            else sum(norm in hashes["foreign"] for norm in table.norms)
+        )
         few_english = table.stop_words < 0.15 * table.words and not cues
         if few_english or (foreign >= 2 and foreign >= table.stop_words):
             notes = (*notes, NOTE_NOT_ENGLISH)

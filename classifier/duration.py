@@ -229,11 +229,15 @@ _ALL_PERIOD = _compile(
     r"\b(?:all|the\s+whole|the\s+entire|this\s+whole|this\s+entire)\s+(?P<unit>week|month)\b"
     r"(?!\s+of\b)"
 )
+# What may follow "day 3" or "third day": "of the program", "after the fall", "into my plan".
+_DAY_POST = (
+    r"\s+(?:of|into|after|post|since|in)\b(?:\s+(?:the|my|this|our|a|an))?"
+    r"(?:\s+[a-z0-9][a-z0-9-]*)?"
+)
 _DAY_N = _compile(
     r"(?P<pre>\b(?:on|it'?s|its|is|i'?m|am|now|today\s+is)\s+)?"
     rf"\bday\s+(?P<n>[0-9]{{1,3}}|{_CARDINAL})\b(?!\s*[-\u2013\u2014/.:,]?\s*[0-9])"
-    r"(?P<post>\s+(?:of|into|after|post|since|in)\b(?:\s+(?:the|my|this|our|a|an))?"
-    r"(?:\s+[a-z0-9][a-z0-9-]*)?)?"
+    rf"(?P<post>{_DAY_POST})?"
 )
 _ORDINAL_DAY = _compile(
     r"\b(?P<o>first|second|third|fourth|fifth|sixth|seventh|eighth|ninth|tenth|eleventh|twelfth"
@@ -428,10 +432,7 @@ def _handle_day_n(match: re.Match[str], today: datetime.date) -> _Result:
     return _number(match.group("n")), _day_kind(match.group("post"))
 
 
-_ORDINAL_POST = re.compile(
-    r"\s+(?:of|into|after|post|since|in)(?:\s+(?:the|my|this|our|a|an))?"
-    r"(?:\s+[a-z0-9][a-z0-9-]*)?"
-)
+_ORDINAL_POST = re.compile(_DAY_POST)
 
 
 def _handle_ordinal_day(match: re.Match[str], today: datetime.date) -> _Result:

@@ -58,6 +58,8 @@ class CrossValidation:
     predicted: list[str]
     urgent: list[int]
     metrics: dict[str, Any]
+    # The rows the results are for, in order (every row unless splits left some untested).
+    index: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=int))
 
 
 @dataclass
@@ -152,14 +154,14 @@ def cross_validate(
             final_proba[i] = [decision.probabilities[label] for label in LABELS]
             predicted[i] = decision.label
             urgent_pred[i] = int(bool(decision.urgent))
+    keep = np.flatnonzero(tested)
     if not tested.all():
-        keep = np.flatnonzero(tested)
         model_proba, final_proba = model_proba[keep], final_proba[keep]
         predicted = [predicted[i] for i in keep]
         urgent_pred = [urgent_pred[i] for i in keep]
         y, urgent = y[keep], [urgent[i] for i in keep]
     metrics = compute_metrics(y, predicted, urgent, urgent_pred)
-    return CrossValidation(model_proba, final_proba, predicted, urgent_pred, metrics)
+    return CrossValidation(model_proba, final_proba, predicted, urgent_pred, metrics, keep)
 
 
 def choose_review_threshold(
@@ -310,17 +312,23 @@ def train(
     review_cv = cv
     review_labels = labels
     if splits:
-        tested = np.sort(np.concatenate([test for _, test in splits]))
         grouped = cross_validate(
-            [], labels, urgent, analyses, c=c, cue_weight=cue_weight, splits=splits
+            frame["text"].tolist(),
+            labels,
+            urgent,
+            analyses,
+            c=c,
+            cue_weight=cue_weight,
+            splits=splits,
         )
-        n_groups = len({groups[i] for i in tested})
+        n_groups = len({groups[i] for i in grouped.index})
         title = (
-            f"cross-validation grouped by {GROUP_COLUMN} ({n_groups} groups, {len(tested)} texts)"
+            f"cross-validation grouped by {GROUP_COLUMN} "
+            f"({n_groups} groups, {len(grouped.index)} texts)"
         )
         _say(quiet, format_metrics(grouped.metrics, title))
         metrics["grouped_cross_validation"] = grouped.metrics
-        review_cv, review_labels = grouped, [labels[i] for i in tested]
+        review_cv, review_labels = grouped, [labels[i] for i in grouped.index]
 
     confidence = review_cv.probabilities.max(axis=1)
     correct = np.asarray(review_cv.predicted) == np.asarray(review_labels)

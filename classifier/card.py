@@ -133,7 +133,7 @@ and says whether it describes post-exercise muscle **soreness**, **pain** that s
 tissue damage or injury, or **other** (no current musculoskeletal complaint), and raises an
 **urgent** flag with reasons when a red flag calls for a clinician. It is **not a diagnosis**
 and not a substitute for clinical judgement: an urgent ticket goes to a person at once, and
-`needs_review` predictions (confidence below {manifest["needs_review_threshold"]:.2f}) go to a
+`needs_review` predictions (confidence below {_thresholds(manifest)}) go to a
 person before any automatic reply. English text only.
 
 ## Labels
@@ -184,3 +184,11 @@ label, to be checked and fixed in the data rather than learned.
         RELIABILITY_PNG: reliability_png(calibration),
         LABEL_ISSUES_CSV: issues.to_csv(index=False),
     }
+
+
+def _thresholds(manifest: dict[str, Any]) -> str:
+    """The review thresholds in words: "0.88 for soreness, 0.90 for pain, 0.76 for other"."""
+    per_label = manifest.get("needs_review_thresholds")
+    if not per_label:
+        return f"{float(manifest.get('needs_review_threshold', 0.0)):.2f}"
+    return ", ".join(f"{float(value):.2f} for {label}" for label, value in per_label.items())

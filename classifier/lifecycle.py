@@ -271,7 +271,8 @@ def current_model(root: Path | None = None) -> dict[str, Any]:
         ],
         "training_rows": manifest.get("training_rows"),
         "label_counts": manifest.get("label_counts"),
-        "needs_review_threshold": manifest.get("needs_review_threshold"),
+        "needs_review_threshold": manifest.get("needs_review_thresholds")
+        or manifest.get("needs_review_threshold"),
         "cross_validation": _headline(metrics.get("cross_validation")),
         "gold": {str(path): _headline(m) for path, m in (metrics.get("gold") or {}).items()},
     }
@@ -312,7 +313,10 @@ def format_current_model(info: Mapping[str, Any]) -> str:
     ]
     lines.append(f"cv         {scores(info['cross_validation'])}")
     lines += [f"gold       {path}: {scores(values)}" for path, values in info["gold"].items()]
-    lines.append(f"review     needs_review below confidence {info['needs_review_threshold']}")
+    review = info["needs_review_threshold"]
+    if isinstance(review, Mapping):
+        review = ", ".join(f"{value} for {label}" for label, value in review.items())
+    lines.append(f"review     needs_review below confidence {review}")
     return "\n".join(lines)
 
 

@@ -137,6 +137,25 @@ def evidence_spans(analysis: Analysis, rules: RuleSet) -> list[tuple[int, int, s
     return spans
 
 
+def review_thresholds(manifest: dict[str, Any]) -> dict[str, float]:
+    """The needs-review threshold of each label from a model manifest.
+
+    Models trained since 2026-12-01 keep one threshold per label
+    (``needs_review_thresholds``); older ones keep a single ``needs_review_threshold``.
+
+    Examples
+    --------
+    >>> review_thresholds({"needs_review_threshold": 0.7})["pain"]
+    0.7
+    >>> review_thresholds({"needs_review_thresholds": {"pain": 0.9, "other": 0.7}})["soreness"]
+    0.7
+    """
+    single = float(manifest.get("needs_review_threshold", DEFAULT_REVIEW_THRESHOLD))
+    per_label = manifest.get("needs_review_thresholds") or {}
+    fallback = min((float(v) for v in per_label.values()), default=single)
+    return {label: float(per_label.get(label, fallback)) for label in LABELS}
+
+
 class Classifier:
     """A loaded model with its rules: the object behind ``predict`` and ``predict_many``.
 
@@ -155,7 +174,7 @@ class Classifier:
         self.classes = [str(c) for c in pipeline.classes_]
         if sorted(self.classes) != sorted(LABELS):
             raise ModelError(f"model classes {self.classes} are not {list(LABELS)}")
-        self.threshold = float(manifest.get("needs_review_threshold", DEFAULT_REVIEW_THRESHOLD))
+        self.thresholds = review_thresholds(manifest)
         self.version = str(manifest.get("version", "unsaved"))
         trained_with = manifest.get("rules_fingerprint")
         if trained_with and trained_with != self.rules.fingerprint:
@@ -184,10 +203,14 @@ class Classifier:
         for analysis, decision in zip(analyses, decisions, strict=True):
             confidence = decision.probabilities[decision.label]
             unusable = not analysis.has_words or NOTE_NOT_ENGLISH in analysis.notes
-            needs_review = confidence < self.threshold or unusable
+            unsure = confidence < self.thresholds[decision.label]
+            needs_review = unsure or unusable
             notes = [*analysis.notes, *decision.notes]
-            if confidence < self.threshold:
-                notes.append(f"confidence {confidence:.2f} is below the review threshold")
+            if unsure:
+                notes.append(
+                    f"confidence {confidence:.2f} is below the review threshold for "
+                    f"{decision.label} ({self.thresholds[decision.label]:.2f})"
+                )
             predictions.append(
                 Prediction(
                     label=decision.label,

@@ -16,6 +16,7 @@ from sklearn.preprocessing import FunctionTransformer
 
 from classifier.config import (
     CURRENT_FILE_NAME,
+    LABELS,
     MANIFEST_FILE_NAME,
     MANIFEST_SCHEMA_VERSION,
     MODEL_FILE_NAME,
@@ -143,7 +144,8 @@ def test_the_manifest_records_what_the_model_was_made_from(
     assert manifest["training_rows"] == sum(manifest["label_counts"].values())
     assert {Path(item["path"]).name for item in manifest["training_data"]} >= {"pain.csv"}
     low, high = REVIEW_THRESHOLD_BOUNDS
-    assert low <= manifest["needs_review_threshold"] <= high
+    assert set(manifest["needs_review_thresholds"]) <= set(LABELS)
+    assert all(low <= t <= high for t in manifest["needs_review_thresholds"].values())
     assert "scikit-learn" in manifest["environment"]
     assert (model_dir / "MODEL_CARD.md").is_file()
 

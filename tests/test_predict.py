@@ -149,9 +149,17 @@ def test_probabilities_sum_to_one_and_confidence_is_the_labels(
     assert prediction.label == max(prediction.probabilities, key=prediction.probabilities.get)
 
 
-def test_needs_review_follows_the_models_threshold(classifier: Classifier) -> None:
+def test_needs_review_follows_the_models_threshold_for_the_label_given(
+    classifier: Classifier,
+) -> None:
     for prediction in classifier.predict_many(TEXTS):
-        assert prediction.needs_review == (prediction.confidence < classifier.threshold)
+        below = prediction.confidence < classifier.thresholds[prediction.label]
+        assert prediction.needs_review == below
+
+
+def test_a_model_with_one_threshold_uses_it_for_every_label(classifier: Classifier) -> None:
+    old = Classifier(classifier.pipeline, {"needs_review_threshold": 0.75})
+    assert old.thresholds == dict.fromkeys(LABELS, 0.75)
 
 
 def test_predict_many_keeps_order_and_equals_predict(classifier: Classifier) -> None:

@@ -15,7 +15,7 @@ from sklearn.pipeline import FeatureUnion, Pipeline
 from sklearn.svm import LinearSVC
 
 from classifier.analysis import Analysis
-from classifier.config import LABELS, RANDOM_SEED
+from classifier.config import LABELS, RANDOM_SEED, RULE_ALONE_WEIGHT
 from classifier.features import CueFeaturizer
 from classifier.rules import RuleSet
 from classifier.urgent import UrgentFinding, find_red_flags
@@ -127,7 +127,11 @@ def decide(
     The excluded probability is shared equally among the allowed labels: the model
     said nothing about which of them is right, so a rule that overrules the model's
     answer ("soreness" 0.95, but no activity is named) leaves an uncertain answer
-    (pain 0.51, other 0.49) that goes to review, not a certain one.
+    (pain 0.51, other 0.49) that goes to review, not a certain one. When the rules
+    leave a single label, its answer is a mix of the rule (weight ``RULE_ALONE_WEIGHT``)
+    and the model's own probabilities: the label is the rule's, and the confidence is
+    high only when the model agrees. Labels ruled out by definition (an urgent text is
+    never soreness; a text without words is other) stay at zero.
 
     Parameters
     ----------
@@ -151,6 +155,8 @@ def decide(
             excluded["soreness"] = excluded["pain"] = "no words to classify"
         if findings:
             excluded.setdefault("soreness", "an urgent text is never soreness")
+        # Labels the guide rules out by definition; the label rules below are judgements.
+        definitional = set(excluded)
         current = analysis.current_categories
         for rule in rules.label_rules:
             if rule.excludes not in excluded and rule.applies(current, analysis.n_tokens):
@@ -171,6 +177,16 @@ def decide(
             proba[:] = 0.0
             proba[column.get("other", 0)] = 1.0
         proba /= proba.sum()
+        if removed > 0 and len(allowed) == 1 and len(excluded) > len(definitional):
+            # A label rule decided the label alone: keep the model's doubt in the answer,
+            # among the labels the guide does not rule out by definition.
+            model = np.asarray(row, dtype=float).copy()
+            for label in definitional:
+                if label in column:
+                    model[column[label]] = 0.0
+            if model.sum() > 0:
+                model /= model.sum()
+                proba = RULE_ALONE_WEIGHT * proba + (1.0 - RULE_ALONE_WEIGHT) * model
         label = classes[int(np.argmax(proba))]
         decisions.append(
             Decision(

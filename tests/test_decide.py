@@ -44,6 +44,52 @@ def test_an_agreeing_model_keeps_its_confidence() -> None:
     assert decision.probabilities["pain"] == pytest.approx(0.9)
 
 
+def decide_with(text: str, rule_ids: set[str], soreness: float, pain: float, other: float):
+    rules = load_rules()
+    chosen = tuple(r for r in rules.label_rules if r.id in rule_ids)
+    proba = np.array([[other, pain, soreness]])
+    return decide(proba, CLASSES, [analyze(text)], dataclasses.replace(rules, label_rules=chosen))[
+        0
+    ]
+
+
+def test_rules_that_leave_one_label_do_not_make_it_certain() -> None:
+    # A short neck complaint with no activity: soreness needs activity, and a current
+    # musculoskeletal complaint is never other, so only pain is left. The model thought
+    # other; the answer is pain, but not with certainty.
+    rules = {"soreness_needs_activity", "msk_complaint_not_other"}
+    decision = decide_with("my neck is stiff and tender", rules, soreness=0.1, pain=0.1, other=0.8)
+    assert decision.label == "pain"
+    assert 0.5 < decision.probabilities["pain"] < 0.9
+    assert decision.probabilities["other"] > 0.0
+    assert max(decision.probabilities, key=decision.probabilities.get) == "pain"
+
+
+def test_rules_that_leave_one_label_keep_an_agreeing_models_confidence() -> None:
+    rules = {"soreness_needs_activity", "msk_complaint_not_other"}
+    decision = decide_with(
+        "my neck is stiff and tender", rules, soreness=0.01, pain=0.98, other=0.01
+    )
+    assert decision.probabilities["pain"] > 0.98
+
+
+def test_a_label_ruled_out_by_definition_stays_at_zero() -> None:
+    # Urgent: never soreness, whatever the model thought; the doubt goes to other.
+    text = "my back hurts and since this morning I can't control my bladder"
+    rules = {"msk_complaint_not_other"}
+    decision = decide_with(text, rules, soreness=0.7, pain=0.1, other=0.2)
+    assert decision.urgent
+    assert decision.label == "pain"
+    assert decision.probabilities["soreness"] == 0.0
+    assert 0.0 < decision.probabilities["other"] < decision.probabilities["pain"] < 1.0
+
+
+def test_a_text_without_words_is_certainly_other() -> None:
+    decision = decide_with("!!! ???", set(), soreness=0.5, pain=0.3, other=0.2)
+    assert decision.label == "other"
+    assert decision.probabilities["other"] == 1.0
+
+
 def test_a_rule_with_max_tokens_holds_only_for_short_texts() -> None:
     rule = LabelRule.from_dict(
         {"id": "r", "excludes": "other", "reason": "x", "if_any": ["pain_word"], "max_tokens": 5}

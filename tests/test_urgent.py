@@ -354,7 +354,22 @@ def test_a_red_flag_is_found_in_other_words(flag: str, text: str) -> None:
         "Weak hips cause a lot of running injuries, so I do clamshells",
         "I was gasping for air after the intervals, hamstrings are tight",
         "The suicide grip feels weird on bench",
+        "Just got back from winter break and my shoulders are stiff from the first session",
+        "Down a set, she breaks back twice and takes the match",
+        "Taking a break from deadlifts for a week, my lower back feels tired",
     ],
 )
 def test_fitness_talk_is_not_a_red_flag(text: str) -> None:
     assert flags_of(text) == []
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "I broke my back falling from the loft hatch on Sunday",
+        "She fell on the ice yesterday and might have broken her wrist",
+        "Took a break from riding, then crashed and broke my collarbone last week",
+    ],
+)
+def test_a_broken_bone_is_still_trauma_next_to_an_idiom(text: str) -> None:
+    assert "major_trauma" in flags_of(text)

@@ -336,12 +336,25 @@ class Classifier:
 
         The texts are analysed and scored ``chunk_size`` at a time (``predict_iter``),
         so the memory used besides the returned list stays that of one chunk however
-        many texts there are. The list itself grows with the input (about 2 KB per
-        prediction); for a stream whose results are written out as they come, use
+        many texts there are. The list itself grows with the input (about 640 bytes a
+        kept prediction); for a stream whose results are written out as they come, use
         ``predict_iter``.
 
-        Any input is accepted: ``None``, numbers and empty strings come back as
-        ``other`` with ``needs_review`` and a note.
+        Parameters
+        ----------
+        texts : iterable
+            A list, a pandas Series, a generator... Any value is accepted: ``None``,
+            numbers and empty strings come back as ``other`` with ``needs_review`` and a
+            note. A bare string is refused (``TypeError``).
+        today : date, optional
+            Reference date for durations such as "since Monday"; default today.
+        chunk_size : int, default 5000
+            Texts analysed and scored together. Results do not depend on it.
+
+        Returns
+        -------
+        list of Prediction
+            One per text, in order; the same as ``predict`` on each text.
         """
         if isinstance(texts, str | bytes | bytearray):
             raise TypeError("predict_many takes a sequence of texts; use predict for one text")

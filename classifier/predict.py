@@ -2,23 +2,34 @@
 
 from __future__ import annotations
 
+import gc
+import hashlib
+import sys
 import threading
 import warnings
-from collections.abc import Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import asdict, dataclass
 from datetime import date
 from functools import cache
+from itertools import islice
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from classifier.analysis import NOTE_NOT_ENGLISH, Analysis, analyze_many
-from classifier.config import LABELS
-from classifier.context import Cue
-from classifier.model import decide, feature_matrix
-from classifier.registry import ModelError, ModelRef, load_pipeline, resolve
-from classifier.rules import RuleSet, load_rules
+from classifier._quiet_spacy import import_spacy_without_cli
+
+# spaCy's own import pulls in its command line (typer, weasel, requests...); predicting
+# never runs it, so it is skipped (see classifier._quiet_spacy).
+import_spacy_without_cli()
+
+from classifier.analysis import NOTE_NOT_ENGLISH, Analysis, analyze_many  # noqa: E402
+from classifier.config import LABELS  # noqa: E402
+from classifier.context import Cue  # noqa: E402
+from classifier.lean import LeanModel, UnsupportedModel  # noqa: E402
+from classifier.model import decide  # noqa: E402
+from classifier.registry import ModelError, ModelRef, load_pipeline, resolve  # noqa: E402
+from classifier.rules import RuleSet, load_rules  # noqa: E402
 
 # Cue groups that explain a decision; sites and helper cues are left out of the evidence.
 _EVIDENCE_SKIP_GROUPS = frozenset({"site", "helper"})
@@ -26,6 +37,10 @@ _EVIDENCE_SKIP = frozenset({"spine_complaint", "msk_complaint", "nonmsk_complain
 DEFAULT_REVIEW_THRESHOLD = 0.6
 # A long text can match hundreds of cues; evidence is for a person to read.
 MAX_EVIDENCE = 25
+# Texts analysed and scored at a time by predict_many and predict_iter: large enough
+# that per-chunk costs vanish, small enough that a chunk's analyses (a few MB) are all
+# that is held besides the results.
+DEFAULT_CHUNK_SIZE = 5_000
 
 
 @dataclass(frozen=True, slots=True)
@@ -103,12 +118,14 @@ def evidence_of(analysis: Analysis, rules: RuleSet) -> tuple[str, ...]:
             continue
         spans = [s for s in spans if not (s.start >= cue.start and s.end <= cue.end)]
         spans.append(cue)
+    # Interned: the same few hundred cue words recur in every batch, and a million
+    # predictions kept in a list should hold one copy of "sore", not a million.
     for cue in sorted(spans, key=lambda c: c.start):
-        text = cue.describe()
+        text = sys.intern(cue.describe())
         if text not in shown:
             shown.append(text)
     for mention in analysis.durations:
-        text = mention.describe()
+        text = sys.intern(mention.describe())
         if text not in shown:
             shown.append(text)
     if len(shown) > MAX_EVIDENCE:
@@ -157,21 +174,48 @@ def review_thresholds(manifest: dict[str, Any]) -> dict[str, float]:
 
 
 class Classifier:
-    """A loaded model with its rules: the object behind ``predict`` and ``predict_many``.
+    """A loaded model with its rules: the object behind ``predict``, ``predict_many`` and
+    ``predict_iter``.
+
+    Probabilities come from ``classifier.lean.LeanModel``: the pipeline's own numbers
+    (to 1e-12) computed with numpy, without scikit-learn's per-call input validation.
+    A model the lean path cannot compute (another calibration, another vectoriser)
+    is predicted with its scikit-learn pipeline.
 
     Parameters
     ----------
-    pipeline : Pipeline
-        The fitted scikit-learn pipeline (``classifier.model.build_model``).
+    pipeline : Pipeline or None
+        The fitted scikit-learn pipeline (``classifier.model.build_model``). None
+        when ``lean`` and ``ref`` are given: the pipeline is then loaded from ``ref``
+        the first time ``pipeline`` is read.
     manifest : dict
         The model's manifest (version, classes, needs-review threshold).
+    lean : LeanModel, optional
+        The model as arrays; by default built from ``pipeline``.
+    ref : ModelRef, optional
+        Where the model was loaded from.
     """
 
-    def __init__(self, pipeline: Any, manifest: dict[str, Any]) -> None:
-        self.pipeline = pipeline
+    def __init__(
+        self,
+        pipeline: Any,
+        manifest: dict[str, Any],
+        *,
+        lean: LeanModel | None = None,
+        ref: ModelRef | None = None,
+    ) -> None:
+        if pipeline is None and (lean is None or ref is None):
+            raise ValueError("Classifier needs a pipeline, or a lean model and its ModelRef")
+        self._pipeline = pipeline
+        self.ref = ref
         self.manifest = manifest
         self.rules = load_rules()
-        self.classes = [str(c) for c in pipeline.classes_]
+        if lean is None:
+            lean = _lean_from_pipeline(pipeline)
+        self.lean = lean
+        self.classes = (
+            list(lean.classes) if lean is not None else [str(c) for c in pipeline.classes_]
+        )
         if sorted(self.classes) != sorted(LABELS):
             raise ModelError(f"model classes {self.classes} are not {list(LABELS)}")
         self.thresholds = review_thresholds(manifest)
@@ -185,31 +229,62 @@ class Classifier:
                 stacklevel=2,
             )
 
+    @property
+    def pipeline(self) -> Any:
+        """The fitted scikit-learn pipeline (loaded on first use when the model was read
+        as a lean model)."""
+        if self._pipeline is None:
+            assert self.ref is not None
+            self._pipeline = load_pipeline(self.ref)
+        return self._pipeline
+
     @classmethod
     def load(cls, model: str | Path | None = None, root: Path | None = None) -> Classifier:
         """Load a model by version, directory or ``model.skops`` path; default ``CURRENT``,
-        else the model shipped with painclf."""
-        ref = ensure_model(model, root)
-        return cls(load_pipeline(ref), ref.manifest)
+        else the model shipped with painclf.
+
+        The model file is checked against its manifest's SHA-256 and read as plain
+        arrays (``LeanModel.from_skops``), which imports neither scikit-learn nor
+        skops; a model of another shape is loaded with skops (``load_pipeline``).
+        """
+        return cls.from_ref(ensure_model(model, root))
+
+    @classmethod
+    def from_ref(cls, ref: ModelRef) -> Classifier:
+        """Load the model ``ref`` points to (see ``load``)."""
+        lean = _lean_from_file(ref)
+        if lean is None:
+            return cls(load_pipeline(ref), ref.manifest, ref=ref)
+        return cls(None, ref.manifest, lean=lean, ref=ref)
+
+    def probabilities(self, analyses: Sequence[Analysis]) -> np.ndarray:
+        """The model's calibrated probabilities (before the guide's rules), columns in
+        ``classes`` order."""
+        texts = [a.text for a in analyses]
+        if self.lean is not None:
+            return self.lean.predict_proba(texts, analyses)
+        from classifier.model import feature_matrix
+
+        matrix = feature_matrix(self.pipeline, texts, analyses)
+        return self.pipeline.named_steps["classifier"].predict_proba(matrix)
 
     def predict_analyses(self, analyses: Sequence[Analysis]) -> list[Prediction]:
         """Predictions for texts that were already analysed."""
         if not analyses:
             return []
-        matrix = feature_matrix(self.pipeline, [a.text for a in analyses], analyses)
-        probabilities = self.pipeline.named_steps["classifier"].predict_proba(matrix)
-        decisions = decide(probabilities, self.classes, analyses, self.rules)
+        decisions = decide(self.probabilities(analyses), self.classes, analyses, self.rules)
         predictions = []
+        thresholds, version, rules = self.thresholds, self.version, self.rules
         for analysis, decision in zip(analyses, decisions, strict=True):
             confidence = decision.probabilities[decision.label]
             unusable = not analysis.has_words or NOTE_NOT_ENGLISH in analysis.notes
-            unsure = confidence < self.thresholds[decision.label]
+            unsure = confidence < thresholds[decision.label]
             needs_review = unsure or unusable
             notes = [*analysis.notes, *decision.notes]
             if unsure:
                 notes.append(
                     f"confidence {confidence:.2f} is below the review threshold for "
-                    f"{decision.label} ({self.thresholds[decision.label]:.2f})"
+                    f"{decision.label} ({thresholds[decision.label]:.2f})"
                 )
             predictions.append(
                 Prediction(
@@ -219,33 +294,136 @@ class Classifier:
                     urgent=bool(decision.urgent),
                     urgent_reasons=tuple(f.describe() for f in decision.urgent),
                     urgent_flags=tuple(f.flag for f in decision.urgent),
-                    evidence=evidence_of(analysis, self.rules),
+                    evidence=evidence_of(analysis, rules),
                     duration_days=analysis.duration_days,
                     needs_review=needs_review,
                     notes=tuple(notes),
-                    model_version=self.version,
+                    model_version=version,
                 )
             )
         return predictions
 
-    def predict_many(self, texts: Sequence[Any], today: date | None = None) -> list[Prediction]:
-        """Predict many texts at once: one spaCy pass and one sparse matrix for all.
+    def predict_iter(
+        self,
+        texts: Iterable[Any],
+        today: date | None = None,
+        chunk_size: int = DEFAULT_CHUNK_SIZE,
+    ) -> Iterator[Prediction]:
+        """Predict a stream of texts lazily, ``chunk_size`` at a time, in input order.
 
-        Any input is accepted: ``None``, numbers and empty strings come back as
-        ``other`` with ``needs_review`` and a note.
+        Only one chunk of texts and its analyses is held at a time, so a generator of a
+        million texts (lines of a file, rows of a database cursor) runs in the memory
+        of one chunk plus whatever the caller keeps of the predictions.
+
+        Parameters
+        ----------
+        texts : iterable
+            Any iterable of texts: a list, a pandas Series, a generator. Any value is
+            accepted (see ``predict``); a bare string is refused.
+        today : date, optional
+            Reference date for durations such as "since Monday"; default today.
+        chunk_size : int, default 5000
+            Texts analysed and scored together. Results do not depend on it.
+
+        Yields
+        ------
+        Prediction
+            One per text, in order.
+
+        Examples
+        --------
+        >>> classifier = get_classifier()
+        >>> lines = (line for line in ["sore quads after leg day", "how do I log in?"])
+        >>> [p.label for p in classifier.predict_iter(lines, chunk_size=1)]
+        ['soreness', 'other']
+        """
+        if isinstance(texts, str | bytes | bytearray):
+            raise TypeError("predict_iter takes an iterable of texts; use predict for one text")
+        if chunk_size < 1:
+            raise ValueError(f"chunk_size must be at least 1, got {chunk_size}")
+        return self._predict_chunks(iter(texts), today, chunk_size)
+
+    def _predict_chunks(
+        self, texts: Iterator[Any], today: date | None, chunk_size: int
+    ) -> Iterator[Prediction]:
+        while chunk := list(islice(texts, chunk_size)):
+            yield from self.predict_analyses(analyze_many(chunk, today=today))
+
+    def predict_many(
+        self,
+        texts: Iterable[Any],
+        today: date | None = None,
+        chunk_size: int = DEFAULT_CHUNK_SIZE,
+    ) -> list[Prediction]:
+        """Predict many texts: a list of ``Prediction``, in input order.
+
+        The texts are analysed and scored ``chunk_size`` at a time (``predict_iter``),
+        so the memory used besides the returned list stays that of one chunk however
+        many texts there are. The list itself grows with the input (about 640 bytes a
+        kept prediction); for a stream whose results are written out as they come, use
+        ``predict_iter``.
+
+        Parameters
+        ----------
+        texts : iterable
+            A list, a pandas Series, a generator... Any value is accepted: ``None``,
+            numbers and empty strings come back as ``other`` with ``needs_review`` and a
+            note. A bare string is refused (``TypeError``).
+        today : date, optional
+            Reference date for durations such as "since Monday"; default today.
+        chunk_size : int, default 5000
+            Texts analysed and scored together. Results do not depend on it.
+
+        Returns
+        -------
+        list of Prediction
+            One per text, in order; the same as ``predict`` on each text.
         """
         if isinstance(texts, str | bytes | bytearray):
             raise TypeError("predict_many takes a sequence of texts; use predict for one text")
-        return self.predict_analyses(analyze_many(list(texts), today=today))
+        return list(self.predict_iter(texts, today=today, chunk_size=chunk_size))
 
     def predict(self, text: Any, today: date | None = None) -> Prediction:
         """Predict one text."""
-        return self.predict_many([text], today=today)[0]
+        return self.predict_analyses(analyze_many([text], today=today))[0]
 
     def predict_proba_texts(self, texts: Sequence[Any]) -> np.ndarray:
-        """Probabilities after the guide's rules, columns in ``LABELS`` order."""
-        predictions = self.predict_many(texts)
-        return np.array([[p.probabilities[label] for label in LABELS] for p in predictions])
+        """Probabilities after the guide's rules, columns in ``LABELS`` order.
+
+        No ``Prediction`` (nor its evidence) is built: only the decisions.
+        """
+        rows: list[list[float]] = []
+        iterator = iter(texts)
+        while chunk := list(islice(iterator, DEFAULT_CHUNK_SIZE)):
+            analyses = analyze_many(chunk)
+            decisions = decide(self.probabilities(analyses), self.classes, analyses, self.rules)
+            rows.extend([d.probabilities[label] for label in LABELS] for d in decisions)
+        return np.array(rows, dtype=float).reshape(len(rows), len(LABELS))
+
+
+def _lean_from_pipeline(pipeline: Any) -> LeanModel | None:
+    """The lean form of a fitted pipeline, or None when it is of another shape."""
+    try:
+        return LeanModel.from_pipeline(pipeline)
+    except (UnsupportedModel, AttributeError, KeyError, TypeError):
+        return None
+
+
+def _lean_from_file(ref: ModelRef) -> LeanModel | None:
+    """The lean model read from ``ref``'s model file, or None: then ``load_pipeline``
+    loads it, or says why it must not be loaded (hash, types, a missing file)."""
+    from classifier.registry import _model_file
+
+    try:
+        data = _model_file(ref).read_bytes()
+    except OSError:
+        return None
+    if hashlib.sha256(data).hexdigest() != ref.manifest.get("model_sha256"):
+        return None
+    try:
+        return LeanModel.from_skops(data)
+    except UnsupportedModel:
+        return None
 
 
 _default: dict[str, Classifier] = {}
@@ -288,9 +466,23 @@ def get_classifier(model: str | Path | None = None) -> Classifier:
     key = str(model) if model is not None else ""
     with _lock:
         if key not in _default:
-            ref = ensure_model(model)
-            _default[key] = Classifier(load_pipeline(ref), ref.manifest)
+            _default[key] = Classifier.from_ref(ensure_model(model))
+            settle()
         return _default[key]
+
+
+def settle() -> None:
+    """After loading a model: build the text pipeline now and freeze the heap.
+
+    The first analysis builds spaCy's pipeline and compiles the lexicons; doing it here
+    keeps that cost out of the first text's time. ``gc.freeze()`` then moves everything
+    loaded so far (spaCy, the rules, the model's vocabulary) out of the garbage
+    collector's sight: those objects live as long as the process, and the collector
+    would otherwise walk all of them on every full collection while predictions are
+    being made.
+    """
+    analyze_many(["my back is sore"])
+    gc.freeze()
 
 
 def predict(text: Any, model: str | Path | None = None) -> Prediction:
@@ -317,6 +509,40 @@ def predict(text: Any, model: str | Path | None = None) -> Prediction:
     return get_classifier(model).predict(text)
 
 
-def predict_many(texts: Sequence[Any], model: str | Path | None = None) -> list[Prediction]:
-    """Classify many texts in one vectorised pass (see ``predict``)."""
-    return get_classifier(model).predict_many(texts)
+def predict_many(
+    texts: Iterable[Any],
+    model: str | Path | None = None,
+    chunk_size: int = DEFAULT_CHUNK_SIZE,
+) -> list[Prediction]:
+    """Classify many texts (see ``predict``): a list of ``Prediction``, in input order.
+
+    Any iterable is accepted (a list, a pandas Series, a generator). The texts are
+    processed ``chunk_size`` at a time, so the memory used besides the returned list is
+    that of one chunk; for a stream too long to keep every result, use ``predict_iter``.
+
+    Examples
+    --------
+    >>> [p.label for p in predict_many(["sore after the gym yesterday", "can't log in"])]
+    ['soreness', 'other']
+    """
+    return get_classifier(model).predict_many(texts, chunk_size=chunk_size)
+
+
+def predict_iter(
+    texts: Iterable[Any],
+    model: str | Path | None = None,
+    chunk_size: int = DEFAULT_CHUNK_SIZE,
+) -> Iterator[Prediction]:
+    """Classify a stream of texts lazily: one ``Prediction`` per text, in input order.
+
+    Texts are read from ``texts`` ``chunk_size`` at a time, and a chunk's predictions are
+    yielded before the next chunk is read, so memory stays flat however long the
+    stream is (see ``Classifier.predict_iter``).
+
+    Examples
+    --------
+    >>> tickets = iter(["sore quads after leg day", "how do I log in?"])  # a file, a cursor...
+    >>> [p.label for p in predict_iter(tickets)]
+    ['soreness', 'other']
+    """
+    return get_classifier(model).predict_iter(texts, chunk_size=chunk_size)

@@ -20,6 +20,7 @@ manifest's ``model_file`` must name a file inside its version directory.
 from __future__ import annotations
 
 import errno
+import hashlib
 import io
 import json
 import os
@@ -34,8 +35,6 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
-import skops.io as sio
-
 from classifier.atomic import atomic_write_text
 from classifier.config import (
     CURRENT_FILE_NAME,
@@ -45,7 +44,6 @@ from classifier.config import (
     MODELS_DIR,
     REGISTRY_LOG_NAME,
 )
-from classifier.dataset import sha256_file
 
 # Every type a painclf model file holds beyond the ones skops trusts by default,
 # exactly as ``skops.io.get_untrusted_types`` lists them for a trained model (a test
@@ -245,8 +243,21 @@ def _model_file(ref: ModelRef) -> Path:
     return path
 
 
+def sha256_file(path: Path) -> str:
+    """The SHA-256 of a file, read in 1 MB blocks."""
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
 def load_pipeline(ref: ModelRef) -> Any:
     """Load the fitted pipeline of ``ref`` after checking its hash and its types."""
+    # Imported here: skops imports scikit-learn, pandas and pytest, which predicting with
+    # the lean model (classifier.lean) does without.
+    import skops.io as sio
+
     model_file = _model_file(ref)
     if not model_file.is_file():
         raise ModelError(f"{model_file} is missing: the model directory is incomplete")
@@ -362,6 +373,8 @@ def save_version(
     extra ``files`` are written to a temporary directory that is renamed into
     place at the end.
     """
+    import skops.io as sio
+
     base = models_dir(root)
     base.mkdir(parents=True, exist_ok=True)
     version = manifest.get("version") or new_version_name(root)

@@ -53,9 +53,10 @@ def _label_in_worker(
     """Label one chunk in a worker process; the model is loaded once per process."""
     if isinstance(model, str):
         if model not in _worker_classifiers:
-            from classifier.predict import Classifier
+            from classifier.predict import Classifier, settle
 
             _worker_classifiers[model] = Classifier.load(model)
+            settle()  # build the text pipeline, then keep the loaded heap out of the GC's way
         classifier = _worker_classifiers[model]
     else:
         classifier = model

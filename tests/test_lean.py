@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 
 from classifier.analysis import analyze_many
-from classifier.config import LABELS, SEED_DIR
+from classifier.config import LABELS, RULE_ALONE_WEIGHT, SEED_DIR
 from classifier.dataset import load_labeled
 from classifier.features import DURATION_BUCKETS, TEXT_SIGNALS, duration_bucket
 from classifier.lean import LeanModel, UnsupportedModel, WordAnalyzer, _duration_bucket, read_skops
@@ -139,6 +139,7 @@ def _reference_decide(probabilities, classes, analyses, rules):
             excluded["soreness"] = excluded["pain"] = "no words to classify"
         if findings:
             excluded.setdefault("soreness", "an urgent text is never soreness")
+        definitional = set(excluded)
         current = analysis.current_categories
         for rule in rules.label_rules:
             if rule.excludes not in excluded and rule.applies(current, analysis.n_tokens):
@@ -159,6 +160,14 @@ def _reference_decide(probabilities, classes, analyses, rules):
             proba[:] = 0.0
             proba[column.get("other", 0)] = 1.0
         proba /= proba.sum()
+        if removed > 0 and len(allowed) == 1 and len(excluded) > len(definitional):
+            model = np.asarray(row, dtype=float).copy()
+            for label in definitional:
+                if label in column:
+                    model[column[label]] = 0.0
+            if model.sum() > 0:
+                model /= model.sum()
+                proba = RULE_ALONE_WEIGHT * proba + (1.0 - RULE_ALONE_WEIGHT) * model
         label = classes[int(np.argmax(proba))]
         probabilities_ = {lab: float(proba[column[lab]]) for lab in LABELS if lab in column}
         out.append((label, probabilities_, findings, tuple(notes)))

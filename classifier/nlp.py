@@ -17,13 +17,25 @@ from typing import Any
 
 import numpy as np
 import spacy
-from spacy.attrs import IDX, IS_ALPHA, IS_PUNCT, IS_SPACE, IS_STOP, LENGTH, NORM
+from spacy.attrs import (
+    IDX,
+    IS_ALPHA,
+    IS_PUNCT,
+    IS_SPACE,
+    IS_STOP,
+    LENGTH,
+    LIKE_NUM,
+    NORM,
+    ORTH,
+    SPACY,
+)
 from spacy.language import Language
 from spacy.matcher import Matcher, PhraseMatcher
 from spacy.tokens import Doc
 from spacy.vocab import Vocab
 
 from classifier.context import Cue, Segments, apply_context, select_triggers
+from classifier.fastpath import compiled
 from classifier.rules import ComboRule, RuleSet, expand_term, load_rules
 
 CUES_ATTR = "painclf_cues"
@@ -48,7 +60,9 @@ class TokenTable:
     ``norms`` are the NORM hashes, ``starts`` and ``ends`` character offsets (plain
     lists: indexing a list is much cheaper than indexing a numpy array), and
     ``segments`` the sentences (split also at line breaks: tickets use them as stops);
-    ``words`` and ``stop_words`` count alphabetic tokens and English function words.
+    ``words`` and ``stop_words`` count alphabetic tokens and English function words;
+    ``attrs`` is the per-token array the compiled path matches token patterns on (None
+    on the pure-Python path).
     """
 
     norms: list[int]
@@ -59,6 +73,11 @@ class TokenTable:
     text: str
     words: int = 0
     stop_words: int = 0
+    attrs: np.ndarray | None = None
+
+
+# The columns of the compiled path's per-token array, in the order ``classifier._fast`` reads.
+_FAST_COLUMNS = [NORM, IDX, LENGTH, IS_SPACE, IS_ALPHA, IS_STOP, IS_PUNCT, ORTH, LIKE_NUM, SPACY]
 
 
 def token_table(doc: Doc) -> TokenTable:
@@ -69,6 +88,23 @@ def token_table(doc: Doc) -> TokenTable:
         text = doc.text
     if n == 0:
         return TokenTable([], [], [], Segments((0,), 0), frozenset(), text)
+    fast = compiled()
+    if fast is not None:
+        attrs = doc.to_array(_FAST_COLUMNS)
+        norms, starts, ends, sentence_starts, punct, words, stop_words = fast.table_columns(
+            attrs, _sentence_end_hashes(doc.vocab), text
+        )
+        return TokenTable(
+            norms,
+            starts,
+            ends,
+            Segments(tuple(sentence_starts), n, tuple(punct)),
+            frozenset(norms),
+            text,
+            words,
+            stop_words,
+            attrs,
+        )
     table = doc.to_array([NORM, IDX, LENGTH, IS_SPACE, IS_ALPHA, IS_STOP, IS_PUNCT])
     norm_list = table[:, 0].tolist()
     start_array = table[:, 1].astype(np.int64)
@@ -119,6 +155,72 @@ POSSESSIVE_OWNER = {
 _OWNER_SKIP = frozenset({"own", "lower", "upper", "left", "right", "mid", "middle", "whole", "bad"})
 
 
+_OP_COUNTS = {None: (1, 1), "?": (0, 1), "*": (0, -1), "+": (1, -1)}
+_OP_RANGE = re.compile(r"\{(\d*)(,?)(\d*)\}")
+
+
+def _op_counts(op: Any) -> tuple[int, int] | None:
+    """``(min, max)`` repeats of a token pattern's ``OP`` (max -1: unbounded); None if unknown."""
+    if op in _OP_COUNTS:
+        return _OP_COUNTS[op]
+    found = _OP_RANGE.fullmatch(op) if isinstance(op, str) else None
+    if found is None:
+        return None
+    low, comma, high = found.groups()
+    if not comma:
+        return (int(low), int(low)) if low else None
+    return int(low or 0), int(high) if high else -1
+
+
+def compile_token_pattern(pattern: list[dict[str, Any]], vocab: Vocab, fast: Any) -> Any:
+    """A spaCy token pattern as a ``classifier._fast.TokenPattern``, or None when it uses a
+    feature the compiled matcher does not have (then spaCy's ``Matcher`` runs it).
+
+    Supported: ``NORM`` and ``ORTH`` (a string or ``IN``), ``TEXT`` and ``LOWER`` (``REGEX``,
+    ``LOWER`` also ``NOT_IN``), ``IS_PUNCT``, ``LIKE_NUM`` and ``SPACY``, and the operators
+    ``?``, ``*``, ``+`` and ``{n,m}``.
+    """
+    strings = vocab.strings
+    predicates, lows, highs = [], [], []
+
+    def hashes(value: Any) -> frozenset[int] | None:
+        if isinstance(value, str):
+            return frozenset({strings.add(value)})
+        if isinstance(value, dict) and value.keys() == {"IN"}:
+            return frozenset(strings.add(v) for v in value["IN"])
+        return None
+
+    for spec in pattern:
+        counts = _op_counts(spec.get("OP"))
+        if counts is None:
+            return None
+        fields: dict[str, Any] = {}
+        for attr, value in spec.items():
+            if attr == "OP":
+                continue
+            if attr in ("NORM", "ORTH"):
+                fields[attr.lower() + "s"] = hashes(value)
+                if fields[attr.lower() + "s"] is None:
+                    return None
+            elif attr == "TEXT" and isinstance(value, dict) and value.keys() == {"REGEX"}:
+                fields["text_regex"] = re.compile(value["REGEX"])
+            elif (
+                attr == "LOWER" and isinstance(value, dict) and value.keys() <= {"REGEX", "NOT_IN"}
+            ):
+                if "REGEX" in value:
+                    fields["lower_regex"] = re.compile(value["REGEX"])
+                if "NOT_IN" in value:
+                    fields["lower_not_in"] = frozenset(value["NOT_IN"])
+            elif attr in ("IS_PUNCT", "LIKE_NUM", "SPACY") and isinstance(value, bool):
+                fields[attr.lower()] = int(value)
+            else:
+                return None
+        predicates.append(fast.Predicate(**fields))
+        lows.append(counts[0])
+        highs.append(counts[1])
+    return fast.TokenPattern(predicates, lows, highs) if predicates else None
+
+
 class GatedMatcher:
     """Token patterns that run only on docs holding the words each pattern needs.
 
@@ -131,6 +233,8 @@ class GatedMatcher:
     def __init__(self, vocab: Vocab) -> None:
         self.vocab = vocab
         self.entries: list[tuple[Matcher, list[frozenset[int]], re.Pattern[str] | None]] = []
+        # Per entry, the pattern compiled for ``classifier._fast`` (None: run spaCy's Matcher).
+        self.compiled: list[tuple[int, Any] | None] = []
         self.any_gate: frozenset[int] = frozenset()
         self.ungated = False
 
@@ -140,6 +244,11 @@ class GatedMatcher:
     def add(self, key: str, pattern: list[dict[str, Any]]) -> None:
         matcher = Matcher(self.vocab)
         matcher.add(key, [pattern])
+        fast = compiled()
+        token_pattern = compile_token_pattern(pattern, self.vocab, fast) if fast else None
+        self.compiled.append(
+            None if token_pattern is None else (self.vocab.strings.add(key), token_pattern)
+        )
         gates: list[frozenset[int]] = []
         text_gate = None
         for spec in pattern:
@@ -170,13 +279,21 @@ class GatedMatcher:
         present = table.norm_set & self.any_gate
         if not present and not self.ungated:
             return matches
-        for matcher, gates, text_gate in self.entries:
+        strings = self.vocab.strings
+        for (matcher, gates, text_gate), fast in zip(self.entries, self.compiled, strict=True):
             for gate in gates:
                 if present.isdisjoint(gate):
                     break
             else:
                 if text_gate is None or text_gate.search(table.text):
-                    matches.extend(matcher(doc))
+                    if fast is not None and table.attrs is not None:
+                        key, token_pattern = fast
+                        matches.extend(
+                            (key, start, end)
+                            for start, end in token_pattern.matches(table.attrs, strings)
+                        )
+                    else:
+                        matches.extend(matcher(doc))
         return matches
 
 

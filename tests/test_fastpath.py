@@ -171,3 +171,27 @@ def test_both_paths_give_identical_outputs_on_the_snapshot_corpus(tmp_path: Path
         row["source"] = pure["source"]
     diff = snapshot.differences(pure_rows, compiled_rows, texts)
     assert not diff, f"{len(diff)} texts differ (pure -> compiled):\n" + "\n".join(diff[:5])
+
+
+def test_the_analysis_leaves_no_reference_cycles() -> None:
+    """``analyze_many`` pauses the cyclic collector; that is safe only while the analysis
+    (spaCy docs, cues, tables) creates no garbage that reference counting cannot free."""
+    import gc
+
+    from classifier.analysis import analyze_many
+
+    texts = [
+        "Hi, my lower back has been sore for 3 weeks since I fell off a ladder. No fever!",
+        "temp of 39.5, can't control my bladder; my dad had cancer (years ago) - help?",
+        "Question: is it normal to be sore after day one?\n\n1) legs 2) arms",
+    ] * 20
+    analyze_many(texts[:3])
+    gc.collect()
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        analyze_many(texts)
+        assert gc.collect() == 0
+    finally:
+        if enabled:
+            gc.enable()

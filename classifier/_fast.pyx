@@ -8,9 +8,10 @@ and falls back to the pure-Python path otherwise; both give the same results
 JSON rule files into the objects below at load.
 """
 
-from libc.stdint cimport int64_t, uint64_t
+from libc.stdint cimport int8_t, int64_t, uint8_t, uint64_t
 from libcpp.unordered_map cimport unordered_map
 from libcpp.unordered_set cimport unordered_set
+from libcpp.vector cimport vector
 
 import numpy as np
 
@@ -190,17 +191,20 @@ cdef class TokenPattern:
         if n == 0:
             return found
         cdef Py_ssize_t n_preds = self.n_steps
-        # cache[k, i]: -1 not yet known, else whether token i satisfies predicate k.
-        cdef signed char[:, :] cache = np.full((n_preds, n), -1, dtype=np.int8)
-        cdef unsigned char[:] here = np.zeros(n + 1, dtype=np.uint8)
-        cdef unsigned char[:] after = np.zeros(n + 1, dtype=np.uint8)
-        cdef unsigned char[:] swap
+        # cache[k * n + i]: -1 not yet known, else whether token i satisfies predicate k.
+        cdef vector[int8_t] cache_v = vector[int8_t](n_preds * n, -1)
+        cdef vector[uint8_t] here_v = vector[uint8_t](n + 1, 0)
+        cdef vector[uint8_t] after_v = vector[uint8_t](n + 1, 0)
+        cdef int8_t* cache = cache_v.data()
+        cdef uint8_t* here = here_v.data()
+        cdef uint8_t* after = after_v.data()
+        cdef uint8_t* swap
         cdef Py_ssize_t start, step, pos, count, low, high, p
         cdef Py_ssize_t lo_pos, hi_pos, next_lo, next_hi
         cdef Predicate first = self.predicates[0]
         cdef Predicate predicate
         for start in range(n):
-            if self.lows[0] >= 1 and not _holds(first, 0, start, rows, strings, cache):
+            if self.lows[0] >= 1 and not _holds(first, 0, start, n, rows, strings, cache):
                 continue
             # States are token offsets in [lo_pos, hi_pos]; only that range is ever dirty.
             here[start] = 1
@@ -227,7 +231,7 @@ cdef class TokenPattern:
                                 next_hi = p
                         if (high >= 0 and count >= high) or p >= n:
                             break
-                        if not _holds(predicate, step, p, rows, strings, cache):
+                        if not _holds(predicate, step, p, n, rows, strings, cache):
                             break
                         count += 1
                         p += 1
@@ -250,14 +254,284 @@ cdef inline bint _holds(
     Predicate predicate,
     Py_ssize_t step,
     Py_ssize_t i,
+    Py_ssize_t n,
     const uint64_t[:, :] rows,
     object strings,
-    signed char[:, :] cache,
+    int8_t* cache,
 ):
-    cdef signed char known = cache[step, i]
+    cdef signed char known = cache[step * n + i]
     if known >= 0:
         return known == 1
     cdef bint result = predicate.test(rows, i, strings)
-    cache[step, i] = 1 if result else 0
+    cache[step * n + i] = 1 if result else 0
     return result
 
+
+# ConText categories and directions as the codes ``classifier.nlp`` compiles the rules into.
+cdef enum:
+    CAT_NEGATED = 0
+    CAT_HYPOTHETICAL = 1
+    CAT_HISTORICAL = 2
+    CAT_OTHER_PERSON = 3
+    CAT_PSEUDO = 4
+    CAT_TERMINATE = 5
+    DIR_FORWARD = 1
+    DIR_BACKWARD = 2
+
+
+cdef class ContextRules:
+    """The ConText rules as arrays: per rule its category, directions (a bitmask of forward
+    and backward), scope limit in words (-1: none), the modifier categories it terminates
+    (bitmask) and, per cue category index, whether it may modify that category."""
+
+    cdef int[:] categories
+    cdef int[:] directions
+    cdef int[:] max_scopes
+    cdef int[:] terminates
+    cdef unsigned char[:, :] applies
+
+    def __init__(self, categories, directions, max_scopes, terminates, applies):
+        self.categories = np.asarray(categories, dtype=np.intc)
+        self.directions = np.asarray(directions, dtype=np.intc)
+        self.max_scopes = np.asarray(max_scopes, dtype=np.intc)
+        self.terminates = np.asarray(terminates, dtype=np.intc)
+        self.applies = np.asarray(applies, dtype=np.uint8)
+
+
+cdef inline Py_ssize_t _words_between(tuple punct, Py_ssize_t start, Py_ssize_t end):
+    return (end - start) - (<Py_ssize_t>punct[end] - <Py_ssize_t>punct[start])
+
+
+MODIFIERS = ("NEGATED", "HYPOTHETICAL", "HISTORICAL", "OTHER_PERSON")
+
+
+def apply_context(
+    ContextRules rules,
+    list matches,
+    dict rule_index,
+    list cues,
+    dict category_index,
+    tuple sentence_starts,
+    Py_ssize_t length,
+    tuple punct,
+):
+    """Add to each cue the ConText modifiers of the triggers whose scope it is in (in place).
+
+    ``matches`` are ``(key, start, end)`` trigger matches in match order, ``rule_index`` maps
+    a key to its rule; ``cues`` are ``classifier.context.Cue`` objects, ``category_index``
+    maps their categories to the columns of ``rules.applies``. The same resolution as
+    ``classifier.context.select_triggers`` then ``apply_context``: longest triggers first
+    (ties in match order), a trigger inside a longer cue or a pseudo-trigger dropped, one
+    category's triggers never overlapping; each trigger's scope runs to its sentence's end,
+    its word limit or the first terminator.
+    """
+    cdef Py_ssize_t n_matches = len(matches)
+    cdef Py_ssize_t n_cues = len(cues)
+    cdef vector[int64_t] match_starts_v, match_ends_v, match_rules_v
+    cdef vector[int64_t] cue_starts_v, cue_ends_v, cue_categories_v
+    cdef vector[int64_t] sentence_starts_v
+    cdef tuple match
+    for match in matches:
+        match_rules_v.push_back(rule_index[match[0]])
+        match_starts_v.push_back(match[1])
+        match_ends_v.push_back(match[2])
+    for cue in cues:
+        cue_starts_v.push_back(cue.start)
+        cue_ends_v.push_back(cue.end)
+        cue_categories_v.push_back(category_index[cue.category])
+    for value in sentence_starts:
+        sentence_starts_v.push_back(value)
+    cdef int64_t* match_starts = match_starts_v.data()
+    cdef int64_t* match_ends = match_ends_v.data()
+    cdef int64_t* match_rules = match_rules_v.data()
+    cdef int64_t* cue_starts = cue_starts_v.data()
+    cdef int64_t* cue_ends = cue_ends_v.data()
+    cdef int64_t* cue_categories = cue_categories_v.data()
+    cdef Py_ssize_t n_sentences = sentence_starts_v.size()
+    cdef vector[int] masks_v = vector[int](n_cues, 0)
+    cdef int* masks = masks_v.data()
+    cdef vector[Py_ssize_t] order_v = vector[Py_ssize_t](n_matches, 0)
+    cdef Py_ssize_t* order = order_v.data()
+    cdef Py_ssize_t i, j, k, c, m, a, b
+    cdef int64_t start, end, t_start, t_end, seg_start, seg_end, scope_start, scope_end
+    cdef int category, rule, other_rule, limit
+    for i in range(n_matches):
+        order[i] = i
+    # Stable sort of the matches by (start - end, start): longest first, then leftmost.
+    for i in range(1, n_matches):
+        m = order[i]
+        j = i - 1
+        while j >= 0 and _match_after(order[j], m, match_starts, match_ends):
+            order[j + 1] = order[j]
+            j -= 1
+        order[j + 1] = m
+    # Kept triggers, in the order they were taken (taken[]), and those that are not pseudo.
+    cdef vector[Py_ssize_t] taken_v = vector[Py_ssize_t](n_matches, 0)
+    cdef Py_ssize_t* taken = taken_v.data()
+    cdef Py_ssize_t n_taken = 0
+    cdef bint blocked
+    for i in range(n_matches):
+        m = order[i]
+        start = match_starts[m]
+        end = match_ends[m]
+        category = rules.categories[match_rules[m]]
+        blocked = False
+        for c in range(n_cues):
+            if (
+                cue_ends[c] - cue_starts[c] > 1
+                and cue_starts[c] <= start
+                and end <= cue_ends[c]
+                and cue_ends[c] - cue_starts[c] > end - start
+            ):
+                blocked = True
+                break
+        if blocked:
+            continue
+        if category == CAT_HYPOTHETICAL or category == CAT_OTHER_PERSON:
+            for k in range(n_taken):
+                a = taken[k]
+                if (
+                    rules.categories[match_rules[a]] == CAT_HISTORICAL
+                    and match_starts[a] <= start
+                    and end <= match_ends[a]
+                    and match_ends[a] - match_starts[a] > end - start
+                ):
+                    blocked = True
+                    break
+            if blocked:
+                continue
+        if category != CAT_TERMINATE:
+            for k in range(n_taken):
+                a = taken[k]
+                other_rule = rules.categories[match_rules[a]]
+                if (
+                    start < match_ends[a]
+                    and match_starts[a] < end
+                    and (other_rule == category or other_rule == CAT_PSEUDO)
+                ):
+                    blocked = True
+                    break
+            if blocked:
+                continue
+        taken[n_taken] = m
+        n_taken += 1
+    # The triggers: taken and not pseudo, stably sorted by start.
+    cdef vector[Py_ssize_t] triggers_v = vector[Py_ssize_t](n_taken, 0)
+    cdef Py_ssize_t* triggers = triggers_v.data()
+    cdef Py_ssize_t n_triggers = 0
+    for k in range(n_taken):
+        a = taken[k]
+        if rules.categories[match_rules[a]] != CAT_PSEUDO:
+            j = n_triggers - 1
+            while j >= 0 and match_starts[triggers[j]] > match_starts[a]:
+                triggers[j + 1] = triggers[j]
+                j -= 1
+            triggers[j + 1] = a
+            n_triggers += 1
+    for i in range(n_triggers):
+        m = triggers[i]
+        rule = match_rules[m]
+        category = rules.categories[rule]
+        if category > CAT_OTHER_PERSON:
+            continue
+        t_start = match_starts[m]
+        t_end = match_ends[m]
+        for c in range(n_cues):
+            if (
+                t_start <= cue_starts[c]
+                and cue_ends[c] <= t_end
+                and rules.applies[rule, cue_categories[c]]
+            ):
+                masks[c] |= 1 << category
+        # The trigger's sentence: the last sentence start at or before it.
+        k = 0
+        for j in range(n_sentences):
+            if sentence_starts_v[j] <= t_start:
+                k = j
+            else:
+                break
+        seg_start = sentence_starts_v[k]
+        seg_end = sentence_starts_v[k + 1] if k + 1 < n_sentences else length
+        limit = rules.max_scopes[rule]
+        if rules.directions[rule] & DIR_FORWARD:
+            if limit < 0:
+                scope_end = seg_end
+            else:
+                scope_end = min(seg_end, t_end + limit)
+                while scope_end < seg_end and _words_between(punct, t_end, scope_end) < limit:
+                    scope_end += 1
+            for j in range(n_triggers):
+                a = triggers[j]
+                if (
+                    match_starts[a] >= t_end
+                    and match_starts[a] < scope_end
+                    and _terminates(rules, match_rules[a], category)
+                ):
+                    scope_end = match_starts[a]
+                    break
+            _mark(masks, category, rule, rules, t_end, scope_end, cue_starts, cue_ends,
+                  cue_categories, n_cues)
+        if rules.directions[rule] & DIR_BACKWARD:
+            if limit < 0:
+                scope_start = seg_start
+            else:
+                scope_start = max(seg_start, t_start - limit)
+                while (
+                    scope_start > seg_start
+                    and _words_between(punct, scope_start, t_start) < limit
+                ):
+                    scope_start -= 1
+            for j in range(n_triggers - 1, -1, -1):
+                a = triggers[j]
+                if (
+                    match_ends[a] <= t_start
+                    and match_ends[a] > scope_start
+                    and _terminates(rules, match_rules[a], category)
+                ):
+                    scope_start = match_ends[a]
+                    break
+            _mark(masks, category, rule, rules, scope_start, t_start, cue_starts, cue_ends,
+                  cue_categories, n_cues)
+    for c in range(n_cues):
+        if masks[c]:
+            modifiers = cues[c].modifiers
+            for k in range(4):
+                if (masks[c] >> k) & 1:
+                    modifiers.add(MODIFIERS[k])
+
+
+cdef inline bint _match_after(Py_ssize_t a, Py_ssize_t b, int64_t* starts, int64_t* ends):
+    """Whether match ``a`` sorts strictly after match ``b`` by (start - end, start)."""
+    cdef int64_t key_a = starts[a] - ends[a]
+    cdef int64_t key_b = starts[b] - ends[b]
+    if key_a != key_b:
+        return key_a > key_b
+    return starts[a] > starts[b]
+
+
+cdef inline bint _terminates(ContextRules rules, int rule, int category):
+    return rules.categories[rule] == CAT_TERMINATE and (rules.terminates[rule] >> category) & 1
+
+
+cdef inline void _mark(
+    int* masks,
+    int category,
+    int rule,
+    ContextRules rules,
+    int64_t scope_start,
+    int64_t scope_end,
+    int64_t* cue_starts,
+    int64_t* cue_ends,
+    int64_t* cue_categories,
+    Py_ssize_t n_cues,
+):
+    cdef Py_ssize_t c
+    if scope_end <= scope_start:
+        return
+    for c in range(n_cues):
+        if (
+            cue_starts[c] < scope_end
+            and scope_start < cue_ends[c]
+            and rules.applies[rule, cue_categories[c]]
+        ):
+            masks[c] |= 1 << category

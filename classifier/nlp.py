@@ -36,7 +36,14 @@ from spacy.vocab import Vocab
 
 from classifier.context import Cue, Segments, apply_context, select_triggers
 from classifier.fastpath import compiled
-from classifier.rules import ComboRule, RuleSet, expand_term, load_rules
+from classifier.rules import (
+    CONTEXT_CATEGORIES,
+    MODIFIER_CATEGORIES,
+    ComboRule,
+    RuleSet,
+    expand_term,
+    load_rules,
+)
 
 CUES_ATTR = "painclf_cues"
 TOKENS_ATTR = "painclf_tokens"
@@ -387,6 +394,10 @@ class CueMatcher:
         return doc
 
 
+_CONTEXT_CODES = {category: code for code, category in enumerate(CONTEXT_CATEGORIES)}
+_DIRECTION_BITS = {"FORWARD": 1, "BACKWARD": 2, "BIDIRECTIONAL": 3}
+
+
 class ContextComponent:
     """Apply the ConText rules to the cues found by ``painclf_cues``."""
 
@@ -394,14 +405,38 @@ class ContextComponent:
         self.phrase_matcher = PhraseMatcher(nlp.vocab, attr=MATCH_ATTR)
         self.matcher = GatedMatcher(nlp.vocab)
         self.rules = {}
+        # Match key -> the rule's index in the compiled rules of ``classifier._fast``.
+        self.rule_index: dict[int, int] = {}
         for index, rule in enumerate(rules.context_rules):
             key = f"context:{index}"
             self.rules[nlp.vocab.strings.add(key)] = rule
+            self.rule_index[nlp.vocab.strings.add(key)] = index
             if rule.pattern is not None:
                 self.matcher.add(key, list(rule.pattern))
             else:
                 phrases = list(nlp.tokenizer.pipe(expand_term(rule.literal)))
                 self.phrase_matcher.add(key, phrases)
+        self.category_index = {lex.category: i for i, lex in enumerate(rules.lexicons)}
+        fast = compiled()
+        self.fast_rules = None if fast is None else self._compile(fast, rules)
+
+    def _compile(self, fast: Any, rules: RuleSet) -> Any:
+        """The context rules as the arrays ``classifier._fast.context_modifiers`` reads."""
+        every_modifier = (1 << len(MODIFIER_CATEGORIES)) - 1
+        categories = list(self.category_index)
+        return fast.ContextRules(
+            [_CONTEXT_CODES[rule.category] for rule in rules.context_rules],
+            [_DIRECTION_BITS.get(rule.direction, 0) for rule in rules.context_rules],
+            [-1 if rule.max_scope is None else rule.max_scope for rule in rules.context_rules],
+            [
+                every_modifier
+                if rule.terminates is None
+                else sum(1 << MODIFIER_CATEGORIES.index(m) for m in rule.terminates)
+                for rule in rules.context_rules
+            ],
+            [[rule.applies_to(c) for c in categories] for rule in rules.context_rules]
+            or [[False] * len(categories)],
+        )
 
     def __call__(self, doc: Doc) -> Doc:
         cues = doc.user_data.get(CUES_ATTR)
@@ -409,10 +444,29 @@ class ContextComponent:
             return doc
         table: TokenTable = doc.user_data.get(TOKENS_ATTR)
         matches = self.phrase_matcher(doc) + self.matcher(doc, table)
-        if matches:
+        if not matches:
+            return doc
+        if self.fast_rules is not None and table.segments.punct is not None:
+            self._apply_compiled(matches, cues, table)
+        else:
             triggers = select_triggers([(s, e, self.rules[k]) for k, s, e in matches], cues)
             apply_context(cues, triggers, table.segments)
         return doc
+
+    def _apply_compiled(
+        self, matches: list[tuple[int, int, int]], cues: list[Cue], table: TokenTable
+    ) -> None:
+        segments = table.segments
+        compiled().apply_context(
+            self.fast_rules,
+            matches,
+            self.rule_index,
+            cues,
+            self.category_index,
+            segments.starts,
+            segments.length,
+            segments.punct,
+        )
 
 
 def _gap(a: Cue, b: Cue) -> int:

@@ -86,12 +86,7 @@ def test_compiled_patterns_find_what_spacy_finds(pattern: list[dict[str, Any]], 
 
 @needs_compiled
 def test_rule_patterns_find_what_spacy_finds_on_the_seed_texts() -> None:
-    import csv
-
-    texts = []
-    for name in ("soreness", "pain", "other", "urgent"):
-        with (ROOT / "data" / "seed" / f"{name}.csv").open(newline="", encoding="utf-8") as f:
-            texts += [row["text"] for row in csv.DictReader(f)]
+    texts = _seed_texts()
     # Texts that reach every pattern: temperatures, years, list items, dashes, "):".
     texts += [
         "fever of 39.5 since 2019, lost 10 kg. 1) back - sore 2. knee): fine; not for years",
@@ -106,6 +101,49 @@ def test_rule_patterns_find_what_spacy_finds_on_the_seed_texts() -> None:
             assert _compiled_spans(pattern, doc) == expected, (text, pattern)
             found += len(expected)
     assert found > 100  # the patterns were reached, not only rejected
+
+
+def _seed_texts() -> list[str]:
+    import csv
+
+    texts = []
+    for name in ("soreness", "pain", "other", "urgent"):
+        with (ROOT / "data" / "seed" / f"{name}.csv").open(newline="", encoding="utf-8") as f:
+            texts += [row["text"] for row in csv.DictReader(f)]
+    return texts
+
+
+@needs_compiled
+def test_compiled_context_gives_the_pure_modifiers_on_the_seed_texts() -> None:
+    from dataclasses import replace
+
+    from classifier.context import apply_context, select_triggers
+    from classifier.nlp import CUES_ATTR, TEXT_KEY
+
+    nlp = get_nlp()
+    cue_matcher, context = nlp.get_pipe("painclf_cues"), nlp.get_pipe("painclf_context")
+    texts = [
+        *_seed_texts(),
+        "No fever, chills, numbness or tingling but my back hurts. Not sore: none; it's gone.",
+        "My dad had back pain as a kid - if I lift, would I get it? Never had sciatica before",
+    ]
+    modified = 0
+    for text in texts:
+        doc = nlp.tokenizer(text.lower())
+        doc.user_data[TEXT_KEY] = text
+        cues = cue_matcher(doc).user_data[CUES_ATTR]
+        table = doc.user_data[TOKENS_ATTR]
+        matches = context.phrase_matcher(doc) + context.matcher(doc, table)
+        if not cues or not matches:
+            continue
+        compiled_cues = [replace(c, modifiers=set()) for c in cues]
+        pure_cues = [replace(c, modifiers=set()) for c in cues]
+        context._apply_compiled(matches, compiled_cues, table)
+        rules = [(s, e, context.rules[k]) for k, s, e in matches]
+        apply_context(pure_cues, select_triggers(rules, pure_cues), table.segments)
+        assert [c.modifiers for c in compiled_cues] == [c.modifiers for c in pure_cues], text
+        modified += sum(bool(c.modifiers) for c in pure_cues)
+    assert modified > 300  # scopes were exercised, not only empty ones
 
 
 @needs_compiled

@@ -535,3 +535,194 @@ cdef inline void _mark(
             and rules.applies[rule, cue_categories[c]]
         ):
             masks[c] |= 1 << category
+
+
+cdef class CueRules:
+    """The lexicons as arrays: per cue category its name, whether it names a body site, and
+    which categories its cues override (drop inside them)."""
+
+    cdef list names
+    cdef dict key_index
+    cdef vector[uint8_t] sites
+    cdef vector[uint8_t] overrides
+    cdef vector[uint8_t] overriding
+    cdef Py_ssize_t n_categories
+    cdef dict possessives
+    cdef object owner_skip
+    cdef object cue_class
+
+    def __init__(
+        self, list names, dict key_index, list sites, list overrides, dict possessives,
+        object owner_skip, object cue_class,
+    ):
+        self.names = names
+        self.key_index = key_index
+        self.n_categories = len(names)
+        cdef Py_ssize_t i, j
+        cdef uint8_t yes = 1, no = 0
+        for i in range(self.n_categories):
+            self.sites.push_back(yes if sites[i] else no)
+            self.overriding.push_back(yes if overrides[i] else no)
+            for j in range(self.n_categories):
+                self.overrides.push_back(yes if j in overrides[i] else no)
+        self.possessives = possessives
+        self.owner_skip = owner_skip
+        self.cue_class = cue_class
+
+    cdef object owner(self, list norms, Py_ssize_t start):
+        cdef Py_ssize_t index = start
+        while index >= 0 and start - index <= 3:
+            norm = norms[index]
+            found = self.possessives.get(norm)
+            if found is not None:
+                return found
+            if index < start and norm not in self.owner_skip:
+                return None
+            index -= 1
+        return None
+
+
+def resolve_cues(
+    CueRules rules, list matches, list norms, list starts, list ends, str text,
+    tuple sentence_starts,
+):
+    """The cues of one doc from its ``(key, start, end)`` lexicon matches, as
+    ``classifier.nlp.CueMatcher`` resolves them: per category (in order of first match) the
+    longest of overlapping spans, cues inside an overriding cue dropped, sorted by span."""
+    cdef Py_ssize_t n_matches = len(matches)
+    cdef Py_ssize_t n_tokens = len(norms)
+    cdef Py_ssize_t n_categories = rules.n_categories
+    cdef vector[int64_t] m_start, m_end, m_cat
+    cdef vector[Py_ssize_t] rank = vector[Py_ssize_t](n_categories, -1)
+    cdef vector[Py_ssize_t] rank_count
+    cdef Py_ssize_t n_ranks = 0
+    cdef Py_ssize_t i, j, k, a, b, cat, r, position
+    cdef tuple match
+    for match in matches:
+        cat = rules.key_index[match[0]]
+        m_cat.push_back(cat)
+        m_start.push_back(match[1])
+        m_end.push_back(match[2])
+        if rank[cat] < 0:
+            rank[cat] = n_ranks
+            n_ranks += 1
+            rank_count.push_back(0)
+        rank_count[rank[cat]] += 1
+    # Matches grouped by category in order of first appearance, match order inside a group.
+    cdef vector[Py_ssize_t] group_start = vector[Py_ssize_t](n_ranks + 1, 0)
+    for r in range(n_ranks):
+        group_start[r + 1] = group_start[r] + rank_count[r]
+    cdef vector[Py_ssize_t] fill = vector[Py_ssize_t](n_ranks, 0)
+    cdef vector[Py_ssize_t] grouped = vector[Py_ssize_t](n_matches, 0)
+    for i in range(n_matches):
+        r = rank[m_cat[i]]
+        grouped[group_start[r] + fill[r]] = i
+        fill[r] += 1
+    # Kept spans, in the order CueMatcher builds them; taken[t] == r marks token t used by r.
+    cdef vector[Py_ssize_t] kept
+    cdef vector[Py_ssize_t] taken = vector[Py_ssize_t](n_tokens, -1)
+    cdef bint free
+    for r in range(n_ranks):
+        a = group_start[r]
+        b = group_start[r + 1]
+        if b - a == 1:
+            kept.push_back(grouped[a])
+            continue
+        # Stable sort of the group by (start - end, start): longest first, then leftmost.
+        for i in range(a + 1, b):
+            k = grouped[i]
+            j = i - 1
+            while j >= a and _span_after(grouped[j], k, m_start.data(), m_end.data()):
+                grouped[j + 1] = grouped[j]
+                j -= 1
+            grouped[j + 1] = k
+        for i in range(a, b):
+            k = grouped[i]
+            free = True
+            for position in range(m_start[k], m_end[k]):
+                if taken[position] == r:
+                    free = False
+                    break
+            if free:
+                kept.push_back(k)
+                for position in range(m_start[k], m_end[k]):
+                    taken[position] = r
+    # Cues inside a cue of a category that overrides theirs are dropped.
+    cdef vector[Py_ssize_t] final
+    cdef bint dropped
+    cdef Py_ssize_t n_kept = kept.size()
+    cdef bint any_overriding = False
+    for i in range(n_kept):
+        if rules.overriding[m_cat[kept[i]]]:
+            any_overriding = True
+            break
+    for i in range(n_kept):
+        k = kept[i]
+        dropped = False
+        if any_overriding:
+            for j in range(n_kept):
+                b = kept[j]
+                if (
+                    rules.overriding[m_cat[b]]
+                    and rules.overrides[m_cat[b] * n_categories + m_cat[k]]
+                    and m_start[b] <= m_start[k]
+                    and m_end[k] <= m_end[b]
+                ):
+                    dropped = True
+                    break
+        if not dropped:
+            final.push_back(k)
+    # Stable sort by (start, end).
+    cdef Py_ssize_t n_final = final.size()
+    for i in range(1, n_final):
+        k = final[i]
+        j = i - 1
+        while j >= 0 and (
+            m_start[final[j]] > m_start[k]
+            or (m_start[final[j]] == m_start[k] and m_end[final[j]] > m_end[k])
+        ):
+            final[j + 1] = final[j]
+            j -= 1
+        final[j + 1] = k
+    cdef list cues = []
+    cdef Py_ssize_t n_sentences = len(sentence_starts)
+    cdef Py_ssize_t lo, hi, mid, start, end, start_char, end_char
+    cue_class = rules.cue_class
+    for i in range(n_final):
+        k = final[i]
+        start = m_start[k]
+        end = m_end[k]
+        cat = m_cat[k]
+        start_char = starts[start]
+        end_char = ends[end - 1]
+        # bisect_right(sentence_starts, start) - 1
+        lo = 0
+        hi = n_sentences
+        while lo < hi:
+            mid = (lo + hi) // 2
+            if start < <Py_ssize_t>sentence_starts[mid]:
+                hi = mid
+            else:
+                lo = mid + 1
+        cues.append(
+            cue_class(
+                rules.names[cat],
+                start,
+                end,
+                start_char,
+                end_char,
+                text[start_char:end_char],
+                lo - 1,
+                owner=rules.owner(norms, start) if rules.sites[cat] else None,
+            )
+        )
+    return cues
+
+
+cdef inline bint _span_after(Py_ssize_t a, Py_ssize_t b, int64_t* starts, int64_t* ends):
+    """Whether span ``a`` sorts strictly after span ``b`` by (start - end, start)."""
+    cdef int64_t key_a = starts[a] - ends[a]
+    cdef int64_t key_b = starts[b] - ends[b]
+    if key_a != key_b:
+        return key_a > key_b
+    return starts[a] > starts[b]

@@ -322,6 +322,22 @@ class CueMatcher:
             self.phrase_matcher.add(key, list(nlp.tokenizer.pipe(lexicon.phrases())))
             for pattern in lexicon.patterns:
                 self.matcher.add(key, list(pattern))
+        fast = compiled()
+        self.fast_rules = None if fast is None else self._compile(fast, strings)
+
+    def _compile(self, fast: Any, strings: Any) -> Any:
+        """The lexicons as the arrays ``classifier._fast.resolve_cues`` reads."""
+        names = list(dict.fromkeys(self.categories.values()))
+        index = {name: i for i, name in enumerate(names)}
+        return fast.CueRules(
+            names,
+            {key: index[name] for key, name in self.categories.items()},
+            [name in self.sites for name in names],
+            [{index[c] for c in self.overrides.get(name, ()) if c in index} for name in names],
+            self.possessives,
+            self.owner_skip,
+            Cue,
+        )
 
     def owner(self, norms: list[int], start: int) -> str | None:
         """Whose body part a cue names, from a possessive just before (or at) its start."""
@@ -343,6 +359,17 @@ class CueMatcher:
             matches += self.matcher(doc, table)
         if not matches:
             doc.user_data[CUES_ATTR] = []
+            return doc
+        if self.fast_rules is not None:
+            doc.user_data[CUES_ATTR] = compiled().resolve_cues(
+                self.fast_rules,
+                matches,
+                table.norms,
+                table.starts,
+                table.ends,
+                table.text,
+                table.segments.starts,
+            )
             return doc
         by_category: dict[str, list[tuple[int, int]]] = defaultdict(list)
         for key, start, end in matches:

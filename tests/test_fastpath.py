@@ -147,6 +147,33 @@ def test_compiled_context_gives_the_pure_modifiers_on_the_seed_texts() -> None:
 
 
 @needs_compiled
+def test_compiled_cue_resolution_gives_the_pure_cues_on_the_seed_texts() -> None:
+    from classifier.nlp import CUES_ATTR, TEXT_KEY
+
+    nlp = get_nlp()
+    cue_matcher = nlp.get_pipe("painclf_cues")
+    texts = [
+        *_seed_texts(),
+        "Felt like I got hit by a truck after leg day; my lower left back and his neck hurt",
+        "lost 10 kg, can't walk, no bladder control; sore sore sore lower back back pain",
+    ]
+    compiled_rules = cue_matcher.fast_rules
+    found = 0
+    for text in texts:
+        doc = nlp.tokenizer(text.lower())
+        doc.user_data[TEXT_KEY] = text
+        compiled_cues = cue_matcher(doc).user_data[CUES_ATTR]
+        cue_matcher.fast_rules = None
+        try:
+            pure_cues = cue_matcher(doc).user_data[CUES_ATTR]
+        finally:
+            cue_matcher.fast_rules = compiled_rules
+        assert compiled_cues == pure_cues, text
+        found += len(pure_cues)
+    assert found > 5000
+
+
+@needs_compiled
 def test_token_table_is_the_pure_one() -> None:
     for text in ("", "One.\nTwo!! three?! ... four\n\n- five (6) done", "no fever, chills"):
         doc = process_text(text)

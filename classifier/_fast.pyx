@@ -726,3 +726,135 @@ cdef inline bint _span_after(Py_ssize_t a, Py_ssize_t b, int64_t* starts, int64_
     if key_a != key_b:
         return key_a > key_b
     return starts[a] > starts[b]
+
+
+_NOT_CURRENT = frozenset({"NEGATED", "HYPOTHETICAL", "HISTORICAL"})
+
+
+cdef inline Py_ssize_t _gap(Py_ssize_t a_start, Py_ssize_t a_end, object b):
+    cdef Py_ssize_t b_start = b.start, b_end = b.end
+    cdef Py_ssize_t gap = b_start - a_end
+    if a_start - b_end > gap:
+        gap = a_start - b_end
+    return gap if gap > 0 else 0
+
+
+def derive_combos(list cues, list combos, str text, object cue_class):
+    """The derived cues of ``classifier.nlp.ComboComponent``, added to ``cues`` (in place).
+
+    ``combos`` holds per combo rule ``(category, first, first_set, groups, window)``: the
+    anchor categories in the iteration order of the pure path's frozenset, that frozenset,
+    the further groups (tuples of categories) and the window in tokens (-1: none).
+    """
+    cdef dict by_category = {}
+    cdef list bucket, anchors, candidates, parts, derived = []
+    cdef set seen
+    cdef Py_ssize_t window, a_start, a_end, best_gap, gap, start, end, start_char, end_char
+    cdef Py_ssize_t a_sentence
+    cdef bint best_current, current, complete
+    for cue in cues:
+        bucket = by_category.get(cue.category)
+        if bucket is None:
+            by_category[cue.category] = [cue]
+        else:
+            bucket.append(cue)
+    for category, first, first_set, groups, window in combos:
+        if first_set.isdisjoint(by_category):
+            continue
+        complete = True
+        for group in groups:
+            if by_category.keys().isdisjoint(group):
+                complete = False
+                break
+        if not complete:
+            continue
+        seen = set()
+        anchors = []
+        for name in first:
+            bucket = by_category.get(name)
+            if bucket is not None:
+                anchors.extend(bucket)
+        for anchor in anchors:
+            parts = [anchor]
+            a_start = anchor.start
+            a_end = anchor.end
+            a_sentence = anchor.sentence
+            complete = True
+            for group in groups:
+                best = None
+                best_current = False
+                best_gap = 0
+                for name in group:
+                    bucket = by_category.get(name)
+                    if bucket is None:
+                        continue
+                    for candidate in bucket:
+                        if candidate.sentence != a_sentence:
+                            continue
+                        gap = _gap(a_start, a_end, candidate)
+                        if window >= 0 and gap > window:
+                            continue
+                        current = not (candidate.modifiers & _NOT_CURRENT)
+                        # min() by (not current, gap): the first of the smallest keys wins.
+                        if (
+                            best is None
+                            or (current and not best_current)
+                            or (current == best_current and gap < best_gap)
+                        ):
+                            best = candidate
+                            best_current = current
+                            best_gap = gap
+                if best is None:
+                    complete = False
+                    break
+                parts.append(best)
+            if not complete:
+                continue
+            start = a_start
+            end = a_end
+            start_char = anchor.start_char
+            end_char = anchor.end_char
+            for part in parts:
+                if part.start < start:
+                    start = part.start
+                if part.end > end:
+                    end = part.end
+                if part.start_char < start_char:
+                    start_char = part.start_char
+                if part.end_char > end_char:
+                    end_char = part.end_char
+            key = (start, end)
+            if key in seen:
+                continue
+            seen.add(key)
+            modifiers = set()
+            owner = None
+            for part in parts:
+                modifiers |= part.modifiers
+                if owner is None and part.owner:
+                    owner = part.owner
+            cue = cue_class(
+                category,
+                start,
+                end,
+                start_char,
+                end_char,
+                text[start_char:end_char],
+                a_sentence,
+                modifiers,
+                owner=owner,
+            )
+            derived.append(cue)
+            bucket = by_category.get(category)
+            if bucket is None:
+                by_category[category] = [cue]
+            else:
+                bucket.append(cue)
+    if derived:
+        cues.extend(derived)
+        cues.sort(key=_cue_order)
+    return derived
+
+
+def _cue_order(cue):
+    return (cue.start, cue.end)

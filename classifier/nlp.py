@@ -506,12 +506,28 @@ class ComboComponent:
     def __init__(self, combos: tuple[ComboRule, ...]) -> None:
         self.combos = combos
         self.needed = [frozenset(combo.all_of[0]) for combo in combos]
+        # For classifier._fast.derive_combos; the anchor categories in the order the pure
+        # path iterates their frozenset, so both paths meet anchors in the same order.
+        self.fast_combos = [
+            (
+                combo.category,
+                list(first),
+                first,
+                [tuple(group) for group in combo.all_of[1:]],
+                -1 if combo.window is None else combo.window,
+            )
+            for combo, first in zip(combos, self.needed, strict=True)
+        ]
+        self.fast = compiled() is not None
 
     def __call__(self, doc: Doc) -> Doc:
         cues: list[Cue] | None = doc.user_data.get(CUES_ATTR)
         if not cues:
             return doc
         text = doc.user_data.get(TOKENS_ATTR).text
+        if self.fast:
+            compiled().derive_combos(cues, self.fast_combos, text, Cue)
+            return doc
         by_category: dict[str, list[Cue]] = defaultdict(list)
         for cue in cues:
             by_category[cue.category].append(cue)

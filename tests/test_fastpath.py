@@ -174,6 +174,35 @@ def test_compiled_cue_resolution_gives_the_pure_cues_on_the_seed_texts() -> None
 
 
 @needs_compiled
+def test_compiled_combos_give_the_pure_derived_cues_on_the_seed_texts() -> None:
+    from dataclasses import replace
+
+    from classifier.nlp import CUES_ATTR, TEXT_KEY
+
+    nlp = get_nlp()
+    components = [component for _, component in nlp.pipeline]
+    combos = nlp.get_pipe("painclf_combos")
+    derived = 0
+    for text in _seed_texts():
+        doc = nlp.tokenizer(text.lower())
+        doc.user_data[TEXT_KEY] = text
+        for component in components[:-1]:
+            doc = component(doc)
+        cues = doc.user_data[CUES_ATTR]
+        doc.user_data[CUES_ATTR] = [replace(c, modifiers=set(c.modifiers)) for c in cues]
+        compiled_cues = combos(doc).user_data[CUES_ATTR]
+        doc.user_data[CUES_ATTR] = [replace(c, modifiers=set(c.modifiers)) for c in cues]
+        combos.fast = False
+        try:
+            pure_cues = combos(doc).user_data[CUES_ATTR]
+        finally:
+            combos.fast = True
+        assert compiled_cues == pure_cues, text
+        derived += len(pure_cues) - len(cues)
+    assert derived > 500
+
+
+@needs_compiled
 def test_token_table_is_the_pure_one() -> None:
     for text in ("", "One.\nTwo!! three?! ... four\n\n- five (6) done", "no fever, chills"):
         doc = process_text(text)

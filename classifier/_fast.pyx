@@ -1,6 +1,12 @@
 # cython: language_level=3, boundscheck=False, wraparound=False, initializedcheck=False
 # distutils: language = c++
-"""Compiled hot path of the analysis: token tables and token-pattern matching on integer arrays.
+"""Compiled hot path of the analysis, on integer arrays instead of per-token Python objects.
+
+- ``table_columns``: the token table (offsets, sentence starts, punctuation counts);
+- ``TokenPattern``: spaCy token patterns, matched as spaCy's ``Matcher`` matches them;
+- ``resolve_cues``: the cue spans of the lexicon matches (longest per category, overrides);
+- ``apply_context``: ConText trigger selection and scopes, modifiers as bitmasks;
+- ``derive_combos``: the derived cues of the combo rules.
 
 ``classifier.fastpath`` loads this module when it was built (``pip install -e .`` compiles it)
 and falls back to the pure-Python path otherwise; both give the same results

@@ -17,14 +17,33 @@ from typing import Any
 
 import numpy as np
 import spacy
-from spacy.attrs import IDX, IS_ALPHA, IS_PUNCT, IS_SPACE, IS_STOP, LENGTH, NORM
+from spacy.attrs import (
+    IDX,
+    IS_ALPHA,
+    IS_PUNCT,
+    IS_SPACE,
+    IS_STOP,
+    LENGTH,
+    LIKE_NUM,
+    NORM,
+    ORTH,
+    SPACY,
+)
 from spacy.language import Language
 from spacy.matcher import Matcher, PhraseMatcher
 from spacy.tokens import Doc
 from spacy.vocab import Vocab
 
 from classifier.context import Cue, Segments, apply_context, select_triggers
-from classifier.rules import ComboRule, RuleSet, expand_term, load_rules
+from classifier.fastpath import compiled
+from classifier.rules import (
+    CONTEXT_CATEGORIES,
+    MODIFIER_CATEGORIES,
+    ComboRule,
+    RuleSet,
+    expand_term,
+    load_rules,
+)
 
 CUES_ATTR = "painclf_cues"
 TOKENS_ATTR = "painclf_tokens"
@@ -48,7 +67,9 @@ class TokenTable:
     ``norms`` are the NORM hashes, ``starts`` and ``ends`` character offsets (plain
     lists: indexing a list is much cheaper than indexing a numpy array), and
     ``segments`` the sentences (split also at line breaks: tickets use them as stops);
-    ``words`` and ``stop_words`` count alphabetic tokens and English function words.
+    ``words`` and ``stop_words`` count alphabetic tokens and English function words;
+    ``attrs`` is the per-token array the compiled path matches token patterns on (None
+    on the pure-Python path).
     """
 
     norms: list[int]
@@ -59,6 +80,11 @@ class TokenTable:
     text: str
     words: int = 0
     stop_words: int = 0
+    attrs: np.ndarray | None = None
+
+
+# The columns of the compiled path's per-token array, in the order ``classifier._fast`` reads.
+_FAST_COLUMNS = [NORM, IDX, LENGTH, IS_SPACE, IS_ALPHA, IS_STOP, IS_PUNCT, ORTH, LIKE_NUM, SPACY]
 
 
 def token_table(doc: Doc) -> TokenTable:
@@ -69,6 +95,23 @@ def token_table(doc: Doc) -> TokenTable:
         text = doc.text
     if n == 0:
         return TokenTable([], [], [], Segments((0,), 0), frozenset(), text)
+    fast = compiled()
+    if fast is not None:
+        attrs = doc.to_array(_FAST_COLUMNS)
+        norms, starts, ends, sentence_starts, punct, words, stop_words = fast.table_columns(
+            attrs, _sentence_end_hashes(doc.vocab), text
+        )
+        return TokenTable(
+            norms,
+            starts,
+            ends,
+            Segments(tuple(sentence_starts), n, tuple(punct)),
+            frozenset(norms),
+            text,
+            words,
+            stop_words,
+            attrs,
+        )
     table = doc.to_array([NORM, IDX, LENGTH, IS_SPACE, IS_ALPHA, IS_STOP, IS_PUNCT])
     norm_list = table[:, 0].tolist()
     start_array = table[:, 1].astype(np.int64)
@@ -119,6 +162,72 @@ POSSESSIVE_OWNER = {
 _OWNER_SKIP = frozenset({"own", "lower", "upper", "left", "right", "mid", "middle", "whole", "bad"})
 
 
+_OP_COUNTS = {None: (1, 1), "?": (0, 1), "*": (0, -1), "+": (1, -1)}
+_OP_RANGE = re.compile(r"\{(\d*)(,?)(\d*)\}")
+
+
+def _op_counts(op: Any) -> tuple[int, int] | None:
+    """``(min, max)`` repeats of a token pattern's ``OP`` (max -1: unbounded); None if unknown."""
+    if op in _OP_COUNTS:
+        return _OP_COUNTS[op]
+    found = _OP_RANGE.fullmatch(op) if isinstance(op, str) else None
+    if found is None:
+        return None
+    low, comma, high = found.groups()
+    if not comma:
+        return (int(low), int(low)) if low else None
+    return int(low or 0), int(high) if high else -1
+
+
+def compile_token_pattern(pattern: list[dict[str, Any]], vocab: Vocab, fast: Any) -> Any:
+    """A spaCy token pattern as a ``classifier._fast.TokenPattern``, or None when it uses a
+    feature the compiled matcher does not have (then spaCy's ``Matcher`` runs it).
+
+    Supported: ``NORM`` and ``ORTH`` (a string or ``IN``), ``TEXT`` and ``LOWER`` (``REGEX``,
+    ``LOWER`` also ``NOT_IN``), ``IS_PUNCT``, ``LIKE_NUM`` and ``SPACY``, and the operators
+    ``?``, ``*``, ``+`` and ``{n,m}``.
+    """
+    strings = vocab.strings
+    predicates, lows, highs = [], [], []
+
+    def hashes(value: Any) -> frozenset[int] | None:
+        if isinstance(value, str):
+            return frozenset({strings.add(value)})
+        if isinstance(value, dict) and value.keys() == {"IN"}:
+            return frozenset(strings.add(v) for v in value["IN"])
+        return None
+
+    for spec in pattern:
+        counts = _op_counts(spec.get("OP"))
+        if counts is None:
+            return None
+        fields: dict[str, Any] = {}
+        for attr, value in spec.items():
+            if attr == "OP":
+                continue
+            if attr in ("NORM", "ORTH"):
+                fields[attr.lower() + "s"] = hashes(value)
+                if fields[attr.lower() + "s"] is None:
+                    return None
+            elif attr == "TEXT" and isinstance(value, dict) and value.keys() == {"REGEX"}:
+                fields["text_regex"] = re.compile(value["REGEX"])
+            elif (
+                attr == "LOWER" and isinstance(value, dict) and value.keys() <= {"REGEX", "NOT_IN"}
+            ):
+                if "REGEX" in value:
+                    fields["lower_regex"] = re.compile(value["REGEX"])
+                if "NOT_IN" in value:
+                    fields["lower_not_in"] = frozenset(value["NOT_IN"])
+            elif attr in ("IS_PUNCT", "LIKE_NUM", "SPACY") and isinstance(value, bool):
+                fields[attr.lower()] = int(value)
+            else:
+                return None
+        predicates.append(fast.Predicate(**fields))
+        lows.append(counts[0])
+        highs.append(counts[1])
+    return fast.TokenPattern(predicates, lows, highs) if predicates else None
+
+
 class GatedMatcher:
     """Token patterns that run only on docs holding the words each pattern needs.
 
@@ -131,6 +240,8 @@ class GatedMatcher:
     def __init__(self, vocab: Vocab) -> None:
         self.vocab = vocab
         self.entries: list[tuple[Matcher, list[frozenset[int]], re.Pattern[str] | None]] = []
+        # Per entry, the pattern compiled for ``classifier._fast`` (None: run spaCy's Matcher).
+        self.compiled: list[tuple[int, Any] | None] = []
         self.any_gate: frozenset[int] = frozenset()
         self.ungated = False
 
@@ -140,6 +251,11 @@ class GatedMatcher:
     def add(self, key: str, pattern: list[dict[str, Any]]) -> None:
         matcher = Matcher(self.vocab)
         matcher.add(key, [pattern])
+        fast = compiled()
+        token_pattern = compile_token_pattern(pattern, self.vocab, fast) if fast else None
+        self.compiled.append(
+            None if token_pattern is None else (self.vocab.strings.add(key), token_pattern)
+        )
         gates: list[frozenset[int]] = []
         text_gate = None
         for spec in pattern:
@@ -170,13 +286,21 @@ class GatedMatcher:
         present = table.norm_set & self.any_gate
         if not present and not self.ungated:
             return matches
-        for matcher, gates, text_gate in self.entries:
+        strings = self.vocab.strings
+        for (matcher, gates, text_gate), fast in zip(self.entries, self.compiled, strict=True):
             for gate in gates:
                 if present.isdisjoint(gate):
                     break
             else:
                 if text_gate is None or text_gate.search(table.text):
-                    matches.extend(matcher(doc))
+                    if fast is not None and table.attrs is not None:
+                        key, token_pattern = fast
+                        matches.extend(
+                            (key, start, end)
+                            for start, end in token_pattern.matches(table.attrs, strings)
+                        )
+                    else:
+                        matches.extend(matcher(doc))
         return matches
 
 
@@ -198,6 +322,22 @@ class CueMatcher:
             self.phrase_matcher.add(key, list(nlp.tokenizer.pipe(lexicon.phrases())))
             for pattern in lexicon.patterns:
                 self.matcher.add(key, list(pattern))
+        fast = compiled()
+        self.fast_rules = None if fast is None else self._compile(fast, strings)
+
+    def _compile(self, fast: Any, strings: Any) -> Any:
+        """The lexicons as the arrays ``classifier._fast.resolve_cues`` reads."""
+        names = list(dict.fromkeys(self.categories.values()))
+        index = {name: i for i, name in enumerate(names)}
+        return fast.CueRules(
+            names,
+            {key: index[name] for key, name in self.categories.items()},
+            [name in self.sites for name in names],
+            [{index[c] for c in self.overrides.get(name, ()) if c in index} for name in names],
+            self.possessives,
+            self.owner_skip,
+            Cue,
+        )
 
     def owner(self, norms: list[int], start: int) -> str | None:
         """Whose body part a cue names, from a possessive just before (or at) its start."""
@@ -219,6 +359,17 @@ class CueMatcher:
             matches += self.matcher(doc, table)
         if not matches:
             doc.user_data[CUES_ATTR] = []
+            return doc
+        if self.fast_rules is not None:
+            doc.user_data[CUES_ATTR] = compiled().resolve_cues(
+                self.fast_rules,
+                matches,
+                table.norms,
+                table.starts,
+                table.ends,
+                table.text,
+                table.segments.starts,
+            )
             return doc
         by_category: dict[str, list[tuple[int, int]]] = defaultdict(list)
         for key, start, end in matches:
@@ -270,6 +421,10 @@ class CueMatcher:
         return doc
 
 
+_CONTEXT_CODES = {category: code for code, category in enumerate(CONTEXT_CATEGORIES)}
+_DIRECTION_BITS = {"FORWARD": 1, "BACKWARD": 2, "BIDIRECTIONAL": 3}
+
+
 class ContextComponent:
     """Apply the ConText rules to the cues found by ``painclf_cues``."""
 
@@ -277,14 +432,38 @@ class ContextComponent:
         self.phrase_matcher = PhraseMatcher(nlp.vocab, attr=MATCH_ATTR)
         self.matcher = GatedMatcher(nlp.vocab)
         self.rules = {}
+        # Match key -> the rule's index in the compiled rules of ``classifier._fast``.
+        self.rule_index: dict[int, int] = {}
         for index, rule in enumerate(rules.context_rules):
             key = f"context:{index}"
             self.rules[nlp.vocab.strings.add(key)] = rule
+            self.rule_index[nlp.vocab.strings.add(key)] = index
             if rule.pattern is not None:
                 self.matcher.add(key, list(rule.pattern))
             else:
                 phrases = list(nlp.tokenizer.pipe(expand_term(rule.literal)))
                 self.phrase_matcher.add(key, phrases)
+        self.category_index = {lex.category: i for i, lex in enumerate(rules.lexicons)}
+        fast = compiled()
+        self.fast_rules = None if fast is None else self._compile(fast, rules)
+
+    def _compile(self, fast: Any, rules: RuleSet) -> Any:
+        """The context rules as the arrays ``classifier._fast.context_modifiers`` reads."""
+        every_modifier = (1 << len(MODIFIER_CATEGORIES)) - 1
+        categories = list(self.category_index)
+        return fast.ContextRules(
+            [_CONTEXT_CODES[rule.category] for rule in rules.context_rules],
+            [_DIRECTION_BITS.get(rule.direction, 0) for rule in rules.context_rules],
+            [-1 if rule.max_scope is None else rule.max_scope for rule in rules.context_rules],
+            [
+                every_modifier
+                if rule.terminates is None
+                else sum(1 << MODIFIER_CATEGORIES.index(m) for m in rule.terminates)
+                for rule in rules.context_rules
+            ],
+            [[rule.applies_to(c) for c in categories] for rule in rules.context_rules]
+            or [[False] * len(categories)],
+        )
 
     def __call__(self, doc: Doc) -> Doc:
         cues = doc.user_data.get(CUES_ATTR)
@@ -292,10 +471,29 @@ class ContextComponent:
             return doc
         table: TokenTable = doc.user_data.get(TOKENS_ATTR)
         matches = self.phrase_matcher(doc) + self.matcher(doc, table)
-        if matches:
+        if not matches:
+            return doc
+        if self.fast_rules is not None and table.segments.punct is not None:
+            self._apply_compiled(matches, cues, table)
+        else:
             triggers = select_triggers([(s, e, self.rules[k]) for k, s, e in matches], cues)
             apply_context(cues, triggers, table.segments)
         return doc
+
+    def _apply_compiled(
+        self, matches: list[tuple[int, int, int]], cues: list[Cue], table: TokenTable
+    ) -> None:
+        segments = table.segments
+        compiled().apply_context(
+            self.fast_rules,
+            matches,
+            self.rule_index,
+            cues,
+            self.category_index,
+            segments.starts,
+            segments.length,
+            segments.punct,
+        )
 
 
 def _gap(a: Cue, b: Cue) -> int:
@@ -308,12 +506,28 @@ class ComboComponent:
     def __init__(self, combos: tuple[ComboRule, ...]) -> None:
         self.combos = combos
         self.needed = [frozenset(combo.all_of[0]) for combo in combos]
+        # For classifier._fast.derive_combos; the anchor categories in the order the pure
+        # path iterates their frozenset, so both paths meet anchors in the same order.
+        self.fast_combos = [
+            (
+                combo.category,
+                list(first),
+                first,
+                [tuple(group) for group in combo.all_of[1:]],
+                -1 if combo.window is None else combo.window,
+            )
+            for combo, first in zip(combos, self.needed, strict=True)
+        ]
+        self.fast = compiled() is not None
 
     def __call__(self, doc: Doc) -> Doc:
         cues: list[Cue] | None = doc.user_data.get(CUES_ATTR)
         if not cues:
             return doc
         text = doc.user_data.get(TOKENS_ATTR).text
+        if self.fast:
+            compiled().derive_combos(cues, self.fast_combos, text, Cue)
+            return doc
         by_category: dict[str, list[Cue]] = defaultdict(list)
         for cue in cues:
             by_category[cue.category].append(cue)

@@ -1,0 +1,38 @@
+"""Whether the analysis runs its compiled hot path (``classifier._fast``) or pure Python.
+
+The compiled module is built by ``pip install -e .`` when Cython and a C compiler are there.
+Both paths give the same cues, scopes, durations, flags and evidence (the tests run both);
+``PAINCLF_PURE_PYTHON=1`` forces the pure-Python path, e.g. to compare them.
+"""
+
+from __future__ import annotations
+
+import importlib
+import os
+import warnings
+from functools import cache
+from types import ModuleType
+
+PURE_PYTHON_ENV = "PAINCLF_PURE_PYTHON"
+
+
+@cache
+def compiled() -> ModuleType | None:
+    """The compiled module, or None for the pure-Python path (read once per process).
+
+    Warns when the module was not built: the analysis is then several times slower.
+    """
+    if os.environ.get(PURE_PYTHON_ENV, "").strip() not in ("", "0"):
+        return None
+    try:
+        module = importlib.import_module("classifier._fast")
+    except ImportError as error:
+        warnings.warn(
+            f"painclf's compiled analysis is not available ({error}); using the slower "
+            "pure-Python analysis (same results). Reinstall with a C compiler "
+            "(`pip install -e .`) to build it.",
+            RuntimeWarning,
+            stacklevel=2,
+        )
+        return None
+    return module

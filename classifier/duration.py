@@ -494,6 +494,63 @@ _ANCHOR_SUFFIX = _compile(r"\b(?:now|straight|in\s+a\s+row|since)\b")
 _ANCHOR_OF = _compile(r"\bof\b")
 _ANCHOR_PAST = _compile(r"\b(?:past|last|previous)\b")
 _ANCHOR_DAY = _compile(r"\bday\b")
+# Every match of a pattern below starts with one of its literals, given as (literal, needed):
+# the literal is a candidate start only when ``needed`` (if any) is in the text too. A regex
+# scan of a long post steps through every character in Python's engine (a few ten µs per
+# pattern); ``str.find`` skips to the literals, and the pattern is then tried only there.
+_STARTS: dict[re.Pattern[str], tuple[tuple[str, str | None], ...]] = {
+    _ANCHOR_FOR: (("for", None),),
+    _ANCHOR_SINCE: (("since", None),),
+    _ANCHOR_FOR_SINCE: (("for", None), ("since", None)),
+    _ANCHOR_BEEN: (("been", None),),
+    _ANCHOR_LASTED: (("last", None), ("going", None)),
+    _ANCHOR_AGO: (("ago", None),),
+    _ANCHOR_SUFFIX: (("now", None), ("straight", None), ("in", "row"), ("since", None)),
+    _ANCHOR_OF: (("of", None),),
+    _ANCHOR_PAST: (("past", None), ("last", None), ("previous", None)),
+    _ANCHOR_DAY: (("day", None),),
+    _NAMED_AGO: (
+        ("the", "yesterday"),
+        ("yesterday", None),
+        ("last", "night"),
+        ("this", "morning"),
+        ("today", None),
+    ),
+    _WEEKEND_AGO: (("over", None), ("last", None), ("this", None)),
+    _ALL_PERIOD: (("all", None), ("the", None), ("this", None)),
+    _ON_WEEKDAY: (("on", None), ("last", None), ("this", None)),
+}
+
+
+def _find_starts(text: str, literals: tuple[tuple[str, str | None], ...]) -> list[int]:
+    """Sorted offsets in ``text`` where one of ``literals`` occurs (see ``_STARTS``)."""
+    found: set[int] = set()
+    for literal, needed in literals:
+        if needed is not None and needed not in text:
+            continue
+        at = text.find(literal)
+        while at >= 0:
+            found.add(at)
+            at = text.find(literal, at + 1)
+    return sorted(found)
+
+
+def _scan(pattern: re.Pattern[str], text: str) -> Iterator[re.Match[str]]:
+    """``pattern.finditer(text)``, trying the pattern only where one of its literals starts.
+
+    The same matches: finditer takes the leftmost match, then searches on from its end, and no
+    match can start elsewhere than at a literal of ``_STARTS[pattern]``.
+    """
+    resume = 0
+    for at in _find_starts(text, _STARTS[pattern]):
+        if at < resume:
+            continue
+        match = pattern.match(text, at)
+        if match is not None:
+            resume = match.end()
+            yield match
+
+
 _WEEKDAY_GATES = (
     "monday",
     "tuesday",
@@ -555,11 +612,11 @@ class _Rule:
             Each match of ``pattern``.
         """
         if self.anchor is None:
-            yield from self.pattern.finditer(text)
+            yield from _scan(self.pattern, text)
             return
         spans = anchors.get(self.anchor)
         if spans is None:
-            spans = anchors[self.anchor] = [m.span() for m in self.anchor.finditer(text)]
+            spans = anchors[self.anchor] = [m.span() for m in _scan(self.anchor, text)]
         if self.at_anchor:
             for start, _end in spans:
                 match = self.pattern.match(text, start)

@@ -292,15 +292,16 @@ class GatedMatcher:
                 if present.isdisjoint(gate):
                     break
             else:
-                if text_gate is None or text_gate.search(table.text):
-                    if fast is not None and table.attrs is not None:
-                        key, token_pattern = fast
-                        matches.extend(
-                            (key, start, end)
-                            for start, end in token_pattern.matches(table.attrs, strings)
-                        )
-                    else:
-                        matches.extend(matcher(doc))
+                if fast is not None and table.attrs is not None:
+                    # The compiled pattern is cheaper than the text gate's regex search over
+                    # the whole text (up to 200 µs on a long post), so it runs first and the
+                    # gate only on a doc it matched: the same matches either way.
+                    key, token_pattern = fast
+                    found = token_pattern.matches(table.attrs, strings)
+                    if found and (text_gate is None or text_gate.search(table.text)):
+                        matches.extend((key, start, end) for start, end in found)
+                elif text_gate is None or text_gate.search(table.text):
+                    matches.extend(matcher(doc))
         return matches
 
 

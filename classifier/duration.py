@@ -524,15 +524,18 @@ _STARTS: dict[re.Pattern[str], tuple[tuple[str, str | None], ...]] = {
 
 def _find_starts(text: str, literals: tuple[tuple[str, str | None], ...]) -> list[int]:
     """Sorted offsets in ``text`` where one of ``literals`` occurs (see ``_STARTS``)."""
-    found: set[int] = set()
+    found: list[int] = []
+    find = text.find
     for literal, needed in literals:
         if needed is not None and needed not in text:
             continue
-        at = text.find(literal)
+        at = find(literal)
         while at >= 0:
-            found.add(at)
-            at = text.find(literal, at + 1)
-    return sorted(found)
+            found.append(at)
+            at = find(literal, at + 1)
+    if len(literals) > 1:
+        found = sorted(set(found))
+    return found
 
 
 def _scan(pattern: re.Pattern[str], text: str) -> Iterator[re.Match[str]]:

@@ -31,6 +31,7 @@ _EXPORTS = {
     "label_file": "classifier.batch",
     "label_frame": "classifier.batch",
     "predict": "classifier.predict",
+    "predict_iter": "classifier.predict",
     "predict_many": "classifier.predict",
     "train": "classifier.train",
 }
@@ -46,6 +47,7 @@ __all__ = [
     "label_file",
     "label_frame",
     "predict",
+    "predict_iter",
     "predict_many",
     "train",
 ]
@@ -55,7 +57,7 @@ if TYPE_CHECKING:
     from classifier.batch import label_file, label_frame
     from classifier.estimator import PainClassifier
     from classifier.evaluate import evaluate_file
-    from classifier.predict import Classifier, Prediction, predict, predict_many
+    from classifier.predict import Classifier, Prediction, predict, predict_iter, predict_many
     from classifier.train import train
 
 

@@ -58,7 +58,25 @@ class SkopsObject:
     attrs: dict[str, Any]
 
 
-def read_skops(source: str | Path | bytes) -> Any:
+# Every object type a painclf pipeline file holds; ``from_skops`` refuses any other, as
+# ``registry.load_pipeline`` refuses types off its trusted list.
+PIPELINE_TYPES = frozenset(
+    {
+        "sklearn.pipeline.Pipeline",
+        "sklearn.pipeline.FeatureUnion",
+        "sklearn.feature_extraction.text.TfidfVectorizer",
+        "sklearn.feature_extraction.text.TfidfTransformer",
+        "classifier.features.CueFeaturizer",
+        "sklearn.calibration.CalibratedClassifierCV",
+        "sklearn.calibration._CalibratedClassifier",
+        "sklearn.calibration._TemperatureScaling",
+        "sklearn.svm._classes.LinearSVC",
+        "sklearn.model_selection._split.StratifiedKFold",
+    }
+)
+
+
+def read_skops(source: str | Path | bytes, object_types: frozenset[str] | None = None) -> Any:
     """The object tree of a skops file, as plain data; runs no code from the file.
 
     Objects come back as ``SkopsObject`` (class name and attribute dict), types as their
@@ -69,7 +87,8 @@ def read_skops(source: str | Path | bytes) -> Any:
     ------
     UnsupportedModel
         The file holds a node this reader does not know (a function, an operator,
-        a sparse matrix...), or is not a skops file of a known protocol.
+        a sparse matrix...), an object whose type is not in ``object_types`` (when
+        given), or is not a skops file of a known protocol.
     """
     data = Path(source).read_bytes() if not isinstance(source, bytes) else source
     try:
@@ -77,14 +96,15 @@ def read_skops(source: str | Path | bytes) -> Any:
             schema = json.loads(archive.read("schema.json"))
             if schema.get("protocol") not in _SKOPS_PROTOCOLS:
                 raise UnsupportedModel(f"skops protocol {schema.get('protocol')!r}")
-            return _SkopsReader(archive).node(schema)
+            return _SkopsReader(archive, object_types).node(schema)
     except (zipfile.BadZipFile, KeyError, json.JSONDecodeError) as error:
         raise UnsupportedModel(f"not a readable skops file: {error}") from None
 
 
 class _SkopsReader:
-    def __init__(self, archive: zipfile.ZipFile) -> None:
+    def __init__(self, archive: zipfile.ZipFile, object_types: frozenset[str] | None) -> None:
         self.archive = archive
+        self.object_types = object_types
         self.seen: dict[Any, Any] = {}
 
     def node(self, state: dict[str, Any]) -> Any:
@@ -124,11 +144,14 @@ class _SkopsReader:
         if loader == "NdArrayNode":
             return self._array(state)
         if loader == "ObjectNode":
+            type_name = f"{state['__module__']}.{state['__class__']}"
+            if self.object_types is not None and type_name not in self.object_types:
+                raise UnsupportedModel(f"an object of type {type_name}")
             content = state.get("content")
             attrs = self.node(content) if content is not None else {}
             if not isinstance(attrs, dict):
                 raise UnsupportedModel(f"{state['__class__']} has a non-dict state")
-            return SkopsObject(f"{state['__module__']}.{state['__class__']}", attrs)
+            return SkopsObject(type_name, attrs)
         raise UnsupportedModel(f"skops node {loader!r}")
 
     def _array(self, state: dict[str, Any]) -> Any:
@@ -288,8 +311,9 @@ class LeanModel:
 
     @classmethod
     def from_skops(cls, source: str | Path | bytes) -> LeanModel:
-        """Read a ``model.skops`` file without scikit-learn (see ``read_skops``)."""
-        return cls.from_tree(read_skops(source))
+        """Read a ``model.skops`` file without scikit-learn (see ``read_skops``); a file
+        holding an object of a type a painclf pipeline does not is refused."""
+        return cls.from_tree(read_skops(source, PIPELINE_TYPES))
 
     @classmethod
     def from_tree(cls, tree: Any) -> LeanModel:

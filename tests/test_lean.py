@@ -218,6 +218,34 @@ def test_read_skops_refuses_nodes_that_would_run_code(classifier: Classifier) ->
         read_skops(_rewrite(path, hostile))
 
 
+def test_an_object_of_a_foreign_type_is_refused(classifier: Classifier) -> None:
+    assert classifier.ref is not None
+    path = _model_file(classifier.ref)
+    foreign = copy.deepcopy(_schema(path))
+    union = foreign["content"]["content"]["steps"]["content"][0]["content"][1]
+    union["content"]["content"]["n_jobs"] = {
+        "__class__": "Popen",
+        "__module__": "subprocess",
+        "__loader__": "ObjectNode",
+        "content": {
+            "__class__": "dict",
+            "__module__": "builtins",
+            "__loader__": "DictNode",
+            "content": {},
+            "key_types": {
+                "__class__": "list",
+                "__module__": "builtins",
+                "__loader__": "ListNode",
+                "content": [],
+            },
+        },
+    }
+    data = _rewrite(path, foreign)
+    assert read_skops(data).attrs  # plain reading builds no object, whatever the type
+    with pytest.raises(UnsupportedModel, match=r"subprocess\.Popen"):
+        LeanModel.from_skops(data)
+
+
 def test_a_model_of_another_shape_is_refused_by_the_lean_reader(classifier: Classifier) -> None:
     assert classifier.ref is not None
     path = _model_file(classifier.ref)

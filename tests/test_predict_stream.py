@@ -75,6 +75,13 @@ def test_predict_iter_refuses_a_bare_string_at_once(classifier: Classifier) -> N
         classifier.predict_iter(["my back hurts"], chunk_size=0)
 
 
+def test_the_package_exports_predict_iter() -> None:
+    import classifier
+
+    assert classifier.predict_iter is predict_iter
+    assert "predict_iter" in classifier.__all__
+
+
 def test_module_level_predict_iter_and_predict_many(model_dir: Path) -> None:
     texts = ["sore quads after leg day", "how do I cancel my plan?"]
     streamed = list(predict_iter(iter(texts), model=str(model_dir), chunk_size=1))

@@ -285,6 +285,8 @@ def run(
     baselines: bool = True,
 ) -> dict[str, Any]:
     """Generate the export, time every command on it; return machine facts, settings, runs."""
+    if workdir is not None:
+        Path(workdir).mkdir(parents=True, exist_ok=True)
     folder = Path(tempfile.mkdtemp(prefix="bench_label.", dir=workdir))
     try:
         model_path = resolve_model(model)

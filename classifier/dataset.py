@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import codecs
 import csv
-import hashlib
 import json
 import re
 import unicodedata
@@ -20,6 +19,7 @@ from pathlib import Path
 import pandas as pd
 
 from classifier.config import LABELS, PROJECT_ROOT
+from classifier.registry import sha256_file as sha256_file  # one file hash for data and models
 from classifier.rules import load_rules
 
 DATA_SUFFIXES = (".csv", ".tsv", ".jsonl", ".ndjson", ".parquet")
@@ -61,14 +61,6 @@ class SourceFile:
     path: str
     sha256: str
     rows: int
-
-
-def sha256_file(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def normalise_text(text: str) -> str:

@@ -11,7 +11,8 @@ from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.utils.validation import check_is_fitted
 
 from classifier.analysis import Analysis, analyze_many
-from classifier.config import LONG_DURATION_DAYS
+from classifier.cue_counts import column_index, cue_counts
+from classifier.cue_counts import duration_bucket as duration_bucket  # the featurizer's buckets
 from classifier.rules import BUILTIN_CATEGORIES, MODIFIER_CATEGORIES, load_rules
 
 DURATION_BUCKETS = ("none", "<=2d", "3-7d", "8-30d", "31-365d", ">365d")
@@ -42,16 +43,6 @@ def as_texts(X: Any) -> list[Any]:
     except TypeError:
         raise ValueError(f"Expected a 1-D collection of texts, got {type(X).__name__}.") from None
     return texts
-
-
-def duration_bucket(days: float | None) -> str:
-    """Bucket a duration in days: soreness lasts up to ~5 days, pain more than a week."""
-    if days is None:
-        return "none"
-    for upper, name in ((2, "<=2d"), (7, "3-7d"), (30, "8-30d"), (365, "31-365d")):
-        if days <= upper:
-            return name
-    return ">365d"
 
 
 class CueFeaturizer(TransformerMixin, BaseEstimator):
@@ -110,47 +101,13 @@ class CueFeaturizer(TransformerMixin, BaseEstimator):
     def transform_analyses(self, analyses: Sequence[Analysis]) -> sparse.csr_matrix:
         """Cue features of texts that were already analysed (no second spaCy pass)."""
         check_is_fitted(self, "feature_names_")
-        index = {name: i for i, name in enumerate(self.feature_names_)}
-        # (category, modifier or None) -> column, so the loop below builds no strings.
-        cue_columns: dict[tuple[str, str | None], int] = {}
-        for name, column in index.items():
-            parts = name.split(":")
-            if parts[0] == "cue":
-                modifier = parts[2].upper() if len(parts) > 2 else None
-                cue_columns[(parts[1], modifier)] = column
+        cue_columns, name_columns = column_index(self.feature_names_)
         rows: list[int] = []
         cols: list[int] = []
         vals: list[float] = []
         cap = float(self.max_count)
         for row, analysis in enumerate(analyses):
-            counts: dict[int, int] = {}
-            for cue in analysis.cues:
-                keys = [(cue.category, m) for m in cue.modifiers]
-                if cue.is_current:
-                    keys.append((cue.category, None))
-                for key in keys:
-                    column = cue_columns.get(key)
-                    if column is not None:
-                        counts[column] = counts.get(column, 0) + 1
-            signals = [f"duration:{duration_bucket(analysis.duration_days)}"]
-            if analysis.duration_days is not None and analysis.duration_days > LONG_DURATION_DAYS:
-                signals.append("cue:long_duration")
-            if analysis.is_question:
-                signals.append("text:question")
-                if not analysis.first_person:
-                    signals.append("text:impersonal_question")
-            if analysis.first_person:
-                signals.append("text:first_person")
-            if not analysis.has_words:
-                signals.append("text:no_words")
-            if analysis.n_tokens <= 5:
-                signals.append("text:short_text")
-            elif analysis.n_tokens > 60:
-                signals.append("text:long_text")
-            for key in signals:
-                column = index.get(key)
-                if column is not None:
-                    counts[column] = max(counts.get(column, 0), self.max_count)
+            counts = cue_counts(analysis, cue_columns, name_columns, self.max_count)
             for column, count in counts.items():
                 rows.append(row)
                 cols.append(column)

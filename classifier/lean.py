@@ -33,14 +33,11 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from classifier.config import LONG_DURATION_DAYS
+from classifier.cue_counts import column_index, cue_counts
 
 if TYPE_CHECKING:
     from classifier.analysis import Analysis
 
-# The duration buckets and text signals of ``classifier.features`` (kept equal by a test):
-# imported from there they would import scikit-learn.
-_DURATION_BUCKETS = ((2, "<=2d"), (7, "3-7d"), (30, "8-30d"), (365, "31-365d"))
 _SKOPS_PROTOCOLS = (1, 2)
 # Term counts up to this get their tf from a table (see ``LeanModel.term_frequencies``).
 _TF_TABLE_SIZE = 256
@@ -298,14 +295,7 @@ class LeanModel:
         self.cue_names = [str(n) for n in cue_names]
         # Built once (the featurizer builds them on every call): column of each
         # (category, modifier or None) and of each signal, offset past the word block.
-        self.cue_columns: dict[tuple[str, str | None], int] = {}
-        self.signal_columns: dict[str, int] = {}
-        for column, name in enumerate(self.cue_names, start=n_words):
-            self.signal_columns[name] = column
-            parts = name.split(":")
-            if parts[0] == "cue":
-                modifier = parts[2].upper() if len(parts) > 2 else None
-                self.cue_columns[(parts[1], modifier)] = column
+        self.cue_columns, self.signal_columns = column_index(self.cue_names, start=n_words)
 
     # --- building -----------------------------------------------------------------------------
 
@@ -524,39 +514,8 @@ class LeanModel:
 
     def cue_features(self, analysis: Analysis) -> dict[int, float]:
         """Column -> value of the cue block, as ``CueFeaturizer.transform_analyses``."""
-        cue_columns, signal_columns = self.cue_columns, self.signal_columns
-        counts: dict[int, int] = {}
-        for cue in analysis.cues:
-            category = cue.category
-            for modifier in cue.modifiers:
-                column = cue_columns.get((category, modifier))
-                if column is not None:
-                    counts[column] = counts.get(column, 0) + 1
-            if cue.is_current:
-                column = cue_columns.get((category, None))
-                if column is not None:
-                    counts[column] = counts.get(column, 0) + 1
-        days = analysis.duration_days
-        signals = [f"duration:{_duration_bucket(days)}"]
-        if days is not None and days > LONG_DURATION_DAYS:
-            signals.append("cue:long_duration")
-        if analysis.is_question:
-            signals.append("text:question")
-            if not analysis.first_person:
-                signals.append("text:impersonal_question")
-        if analysis.first_person:
-            signals.append("text:first_person")
-        if not analysis.has_words:
-            signals.append("text:no_words")
-        if analysis.n_tokens <= 5:
-            signals.append("text:short_text")
-        elif analysis.n_tokens > 60:
-            signals.append("text:long_text")
         cap = self.max_count
-        for key in signals:
-            column = signal_columns.get(key)
-            if column is not None:
-                counts[column] = max(counts.get(column, 0), cap)
+        counts = cue_counts(analysis, self.cue_columns, self.signal_columns, cap)
         scale = float(cap)
         weight = self.cue_weight
         return {column: min(count, scale) / scale * weight for column, count in counts.items()}
@@ -659,12 +618,3 @@ def _row_sums(values: np.ndarray, lengths: np.ndarray) -> np.ndarray:
     for k in range(values.shape[1]):
         sums[:, k] = np.bincount(rows, weights=values[:, k], minlength=len(lengths))
     return sums
-
-
-def _duration_bucket(days: float | None) -> str:
-    if days is None:
-        return "none"
-    for upper, name in _DURATION_BUCKETS:
-        if days <= upper:
-            return name
-    return ">365d"

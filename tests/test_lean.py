@@ -13,9 +13,10 @@ import pytest
 
 from classifier.analysis import analyze_many
 from classifier.config import LABELS, RULE_ALONE_WEIGHT, SEED_DIR
+from classifier.cue_counts import duration_bucket as _duration_bucket
 from classifier.dataset import load_labeled
 from classifier.features import DURATION_BUCKETS, TEXT_SIGNALS, duration_bucket
-from classifier.lean import LeanModel, UnsupportedModel, WordAnalyzer, _duration_bucket, read_skops
+from classifier.lean import LeanModel, UnsupportedModel, WordAnalyzer, read_skops
 from classifier.model import decide, feature_matrix
 from classifier.predict import Classifier
 from classifier.registry import _model_file

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gc
 import hashlib
+import math
 import sys
 import threading
 import warnings
@@ -167,10 +168,27 @@ def review_thresholds(manifest: dict[str, Any]) -> dict[str, float]:
     >>> review_thresholds({"needs_review_thresholds": {"pain": 0.9, "other": 0.7}})["soreness"]
     0.7
     """
-    single = float(manifest.get("needs_review_threshold", DEFAULT_REVIEW_THRESHOLD))
+    single = _threshold(manifest.get("needs_review_threshold", DEFAULT_REVIEW_THRESHOLD), "")
     per_label = manifest.get("needs_review_thresholds") or {}
-    fallback = min((float(v) for v in per_label.values()), default=single)
-    return {label: float(per_label.get(label, fallback)) for label in LABELS}
+    if not isinstance(per_label, dict):
+        raise ModelError(
+            f"manifest: needs_review_thresholds must map labels to numbers, got {per_label!r}"
+        )
+    chosen = {str(label): _threshold(value, str(label)) for label, value in per_label.items()}
+    fallback = min(chosen.values(), default=single)
+    return {label: chosen.get(label, fallback) for label in LABELS}
+
+
+def _threshold(value: Any, label: str) -> float:
+    """A review threshold from a manifest: a number from 0 to 1, or a ModelError."""
+    key = f"needs_review_thresholds[{label!r}]" if label else "needs_review_threshold"
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        number = math.nan
+    if isinstance(value, bool) or not 0.0 <= number <= 1.0:
+        raise ModelError(f"manifest: {key} must be a number from 0 to 1, got {value!r}")
+    return number
 
 
 class Classifier:

@@ -12,6 +12,7 @@ import pytest
 
 from classifier.config import LABELS
 from classifier.predict import Classifier, Prediction, predict, predict_many
+from classifier.registry import ModelError
 
 # The guide's "Hard cases, decided" table, one row each, in our own words.
 HARD_CASES = [
@@ -155,6 +156,24 @@ def test_needs_review_follows_the_models_threshold_for_the_label_given(
     for prediction in classifier.predict_many(TEXTS):
         below = prediction.confidence < classifier.thresholds[prediction.label]
         assert prediction.needs_review == below
+
+
+@pytest.mark.parametrize(
+    "manifest",
+    [
+        {"needs_review_thresholds": {"pain": "high"}},
+        {"needs_review_thresholds": {"pain": 7}},
+        {"needs_review_thresholds": {"pain": None}},
+        {"needs_review_thresholds": {"pain": True}},
+        {"needs_review_thresholds": ["pain", 0.8]},
+        {"needs_review_threshold": "0.x"},
+    ],
+)
+def test_a_manifest_with_a_broken_review_threshold_is_refused_by_name(
+    classifier: Classifier, manifest: dict
+) -> None:
+    with pytest.raises(ModelError, match="needs_review_threshold"):
+        Classifier(classifier.pipeline, manifest)
 
 
 def test_a_model_with_one_threshold_uses_it_for_every_label(classifier: Classifier) -> None:

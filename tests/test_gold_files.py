@@ -1,0 +1,42 @@
+"""The gold files are the promotion gate's yardsticks: valid, never in the training data, and
+answered by the shipped model at the level the data card states."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from classifier import Classifier
+from classifier.config import DEFAULT_TRAINING_DATA
+from classifier.dataset import load_labeled
+
+ROOT = Path(__file__).parents[1]
+GOLD = ROOT / "data" / "gold"
+
+
+@pytest.mark.parametrize("name", ["gold.csv", "forum.csv"])
+def test_gold_file_is_valid_and_not_trained_on(name: str) -> None:
+    gold = pd.read_csv(GOLD / name, keep_default_na=False)
+    assert set(gold.label) <= {"soreness", "pain", "other"}
+    assert gold.text.str.strip().ne("").all()
+    assert not gold.text.duplicated().any()
+    # Urgent texts are never soreness (the guide), and every urgent text names its reasons.
+    urgent = gold.urgent.astype(int) == 1
+    assert not (urgent & (gold.label == "soreness")).any()
+    assert gold.loc[urgent, "urgent_reasons"].str.len().gt(0).all()
+    training, _, _ = load_labeled([ROOT / path for path in DEFAULT_TRAINING_DATA])
+    assert not set(gold.text) & set(training.text)
+
+
+def test_shipped_model_holds_its_level_on_the_long_forum_posts() -> None:
+    gold = pd.read_csv(GOLD / "forum.csv", keep_default_na=False)
+    answers = Classifier.load("shipped").predict_many(gold.text.tolist())
+    labels = [a.label for a in answers]
+    accuracy = sum(p == t for p, t in zip(labels, gold.label, strict=True)) / len(gold)
+    urgent = gold.urgent.astype(int).to_numpy() == 1
+    caught = sum(a.urgent for a, u in zip(answers, urgent, strict=True) if u)
+    # The card states 0.907 and 19 of 20: a model that falls clearly below is a regression.
+    assert accuracy >= 0.88
+    assert caught >= 18

@@ -337,6 +337,12 @@ def test_a_text_without_red_flags_has_no_findings(rules: RuleSet, text: str) -> 
         ("limb_weakness", "During the run my feet went numb and they still are"),
         ("limb_weakness", "Halfway through the press my right arm went dead"),
         ("bladder_bowel", "I haven't been able to urinate since yesterday and my back hurts"),
+        ("major_trauma", "Yesterday I toppled off the stepladder while painting, my ribs hurt"),
+        ("major_trauma", "My daughter tumbled from the top bunk last night and her neck is sore"),
+        ("major_trauma", "Came down off the scaffolding badly this morning, my back aches"),
+        ("major_trauma", "Crashed my bike on the descent today and my shoulder is agony"),
+        ("major_trauma", "Got doored on my bike this morning, my knee is swollen"),
+        ("major_trauma", "Went over the handlebars on a trail this afternoon, neck is stiff"),
     ],
 )
 def test_a_red_flag_is_found_in_other_words(flag: str, text: str) -> None:
@@ -357,6 +363,12 @@ def test_a_red_flag_is_found_in_other_words(flag: str, text: str) -> None:
         "Just got back from winter break and my shoulders are stiff from the first session",
         "Down a set, she breaks back twice and takes the match",
         "Taking a break from deadlifts for a week, my lower back feels tired",
+        "Ran the trail past a fallen tree, calves are tight today",
+        "My stairs workout left my quads sore",
+        "New bike day! Legs are sore from the first long ride",
+        "What if I crash my bike on the group ride? Any tips for descending?",
+        "A taxi nearly hit me on my bike this morning, legs are tired from the commute",
+        "I almost fell off the ladder yesterday but caught the gutter, my arms are sore",
     ],
 )
 def test_fitness_talk_is_not_a_red_flag(text: str) -> None:

@@ -8,6 +8,7 @@ same words ("can not") to every rule.
 
 from __future__ import annotations
 
+import itertools
 import re
 from collections import defaultdict
 from collections.abc import Iterable, Iterator
@@ -31,11 +32,12 @@ from spacy.attrs import (
 )
 from spacy.language import Language
 from spacy.matcher import Matcher, PhraseMatcher
+from spacy.tokenizer import Tokenizer
 from spacy.tokens import Doc
 from spacy.vocab import Vocab
 
 from classifier.context import Cue, Segments, apply_context, select_triggers
-from classifier.fastpath import compiled
+from classifier.fastpath import compiled, compiled_tokens
 from classifier.rules import (
     CONTEXT_CATEGORIES,
     MODIFIER_CATEGORIES,
@@ -611,6 +613,73 @@ def get_nlp() -> Language:
     nlp.add_pipe("painclf_context")
     nlp.add_pipe("painclf_combos")
     return nlp
+
+
+def special_case_tokens(
+    tokenizer: Tokenizer,
+) -> tuple[set[tuple[int, int]], dict[tuple[int, ...], tuple[set[int], set[int]]]]:
+    """What ``classifier._tok.ChunkTokenizer`` needs to know of a tokenizer's special cases.
+
+    spaCy applies a special case that affixes would split ("(:", "a.m.") by matching its
+    affix-split tokens over the whole doc (``Tokenizer.add_special_case``). Returns the pairs
+    of ORTH hashes that follow each other in those token sequences (only through such a pair
+    can a match reach across chunks) and, for the token sequences made by those of the
+    special cases that change what the affixes give, the first and last tokens the affixes
+    give for them.
+    """
+    bare = Tokenizer(
+        tokenizer.vocab,
+        rules={},
+        prefix_search=tokenizer.prefix_search,
+        suffix_search=tokenizer.suffix_search,
+        infix_finditer=tokenizer.infix_finditer,
+        token_match=tokenizer.token_match,
+        url_match=tokenizer.url_match,
+    )
+    strings = tokenizer.vocab.strings
+    pairs: set[tuple[int, int]] = set()
+    outputs: dict[tuple[int, ...], tuple[set[int], set[int]]] = {}
+    for string, substrings in (tokenizer.rules or {}).items():
+        matched = (
+            not tokenizer.faster_heuristics
+            or tokenizer.find_prefix(string)
+            or tokenizer.find_infix(string)
+            or tokenizer.find_suffix(string)
+            or " " in string
+        )
+        if not matched:
+            continue
+        orths = [token.orth for token in bare(string)]
+        pairs.update(itertools.pairwise(orths))
+        made = tuple(strings.add(substring[ORTH]) for substring in substrings)
+        # A special case that makes the very tokens the affixes give changes nothing
+        # when it is hidden ("it's"), unless it also sets another NORM ("let's": "us").
+        renormed = any(
+            NORM in substring and substring[NORM] != tokenizer.vocab[substring[ORTH]].norm_
+            for substring in substrings
+        )
+        if orths and (made != tuple(orths) or renormed):
+            firsts, lasts = outputs.setdefault(made, (set(), set()))
+            firsts.add(orths[0])
+            lasts.add(orths[-1])
+    return pairs, outputs
+
+
+@cache
+def chunk_tokenizer() -> Any:
+    """The shared pipeline's tokenizer compiled (``classifier._tok.ChunkTokenizer``) or None.
+
+    It gives ``get_nlp().tokenizer(text).to_array(_FAST_COLUMNS)`` without a ``Doc``, and
+    falls back on spaCy's tokenizer for a text it cannot be sure of (see its module).
+    """
+    tok = compiled_tokens()
+    if tok is None:
+        return None
+    tokenizer = get_nlp().tokenizer
+    pairs, outputs = special_case_tokens(tokenizer)
+    return tok.ChunkTokenizer(
+        tokenizer, list(_FAST_COLUMNS), (IDX, LENGTH, ORTH, SPACY), pairs, outputs
+    )
 
 
 def _lower_same_length(text: str) -> str:

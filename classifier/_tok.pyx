@@ -3,7 +3,8 @@
 """Compiled tokens and phrases: spaCy's tokens without building a ``Doc``.
 
 - ``ChunkTokenizer``: the per-token array ``Doc.to_array`` would give for spaCy's tokenizer,
-  built from a table of the space-separated chunks already seen.
+  built from a table of the space-separated chunks already seen;
+- ``PhraseTable``: the matches spaCy's ``PhraseMatcher`` finds, from that array.
 
 spaCy's tokenizer works in two stages. It cuts the text into chunks at whitespace (in
 ``Tokenizer._tokenize_affixes``: runs of non-space characters, and runs of whitespace other
@@ -24,16 +25,13 @@ boundary sends a text to spaCy only when a chunk beside it holds a special case'
 """
 
 from cpython.unicode cimport Py_UNICODE_ISSPACE
+from cython.operator cimport dereference as deref
 from libc.stdint cimport int64_t, uint8_t, uint64_t
+from libcpp.unordered_map cimport unordered_map
 from libcpp.unordered_set cimport unordered_set
 from libcpp.vector cimport vector
 
 import numpy as np
-
-
-cdef struct Piece:
-    uint64_t values[16]  # the attribute values of one token, in the order of ``columns``
-    int64_t offset  # character offset of the token in its chunk
 
 
 cdef inline uint64_t _pair_key(uint64_t left, uint64_t right) nogil:
@@ -74,7 +72,10 @@ cdef class ChunkTokenizer:
     cdef vector[int64_t] entry_count
     cdef vector[uint8_t] entry_risky  # made by a special case inside (see _pair_at_boundary)
     cdef list entry_edges  # per risky entry: the tokens its first and last may stand for
-    cdef vector[Piece] pieces
+    # Per token of the table: its attribute values (``n_columns`` each, in the order of
+    # ``columns``) and its character offset in its chunk.
+    cdef vector[uint64_t] piece_values
+    cdef vector[int64_t] piece_offset
     cdef unordered_set[uint64_t] pairs
     cdef unordered_set[uint64_t] pair_left  # the first tokens of the pairs
     cdef unordered_set[uint64_t] pair_right  # the second tokens
@@ -93,10 +94,8 @@ cdef class ChunkTokenizer:
         tuple attr_ids,
         boundary_pairs,
         special_outputs,
-        max_chunks=200000,
+        max_chunks=100000,
     ):
-        if len(columns) > 16:
-            raise ValueError("at most 16 columns")
         self.tokenizer = tokenizer
         self.columns = list(columns)
         self.n_columns = len(columns)
@@ -132,7 +131,8 @@ cdef class ChunkTokenizer:
         self.entry_count.clear()
         self.entry_risky.clear()
         self.entry_edges.clear()
-        self.pieces.clear()
+        self.piece_values.clear()
+        self.piece_offset.clear()
 
     def __call__(self, str text):
         """The per-token array of ``text``: what ``tokenizer(text).to_array(columns)`` gives.
@@ -196,10 +196,8 @@ cdef class ChunkTokenizer:
             right_entry = entries[k + 1]
             if not (self.entry_risky[left_entry] or self.entry_risky[right_entry]):
                 continue
-            left = self.pieces[
-                self.entry_first[left_entry] + self.entry_count[left_entry] - 1
-            ].values[self.orth_col]
-            right = self.pieces[self.entry_first[right_entry]].values[self.orth_col]
+            left = self._value(self.entry_first[left_entry] + self.entry_count[left_entry] - 1)
+            right = self._value(self.entry_first[right_entry])
             if self.pairs.count(_pair_key(left, right)):
                 return True
             lefts = {left}
@@ -214,6 +212,9 @@ cdef class ChunkTokenizer:
                         return True
         return False
 
+    cdef inline uint64_t _value(self, int64_t piece):
+        return self.piece_values[piece * self.n_columns + self.orth_col]
+
     cdef object _assemble(
         self,
         vector[int64_t]& entries,
@@ -224,15 +225,15 @@ cdef class ChunkTokenizer:
         array = np.empty((total, self.n_columns), dtype=np.uint64)
         cdef uint64_t[:, ::1] rows = array
         cdef Py_ssize_t k, p, c, row = 0, first, count
-        cdef Piece* piece
+        cdef const uint64_t* values
         for k in range(<Py_ssize_t>entries.size()):
             first = self.entry_first[entries[k]]
             count = self.entry_count[entries[k]]
-            for p in range(count):
-                piece = &self.pieces[first + p]
+            for p in range(first, first + count):
+                values = &self.piece_values[p * self.n_columns]
                 for c in range(self.n_columns):
-                    rows[row, c] = piece.values[c]
-                rows[row, self.idx_col] = <uint64_t>(chunk_start[k] + piece.offset)
+                    rows[row, c] = values[c]
+                rows[row, self.idx_col] = <uint64_t>(chunk_start[k] + self.piece_offset[p])
                 row += 1
             # Only the chunk's last token can be followed by the space spaCy drops.
             rows[row - 1, self.spacy_col] = space_after[k]
@@ -290,7 +291,6 @@ cdef class ChunkTokenizer:
         """Add one chunk: rows ``[first, end)`` of ``array``, whose chunk starts at ``start``."""
         cdef const uint64_t[:, :] rows = array
         cdef Py_ssize_t t, c, length
-        cdef Piece piece
         cdef bint risky = False
         cdef list orths = [rows[t, self.orth_col] for t in range(first, end)]
         # A chunk that is a special case is made by it before the stage: the stage can only
@@ -313,13 +313,12 @@ cdef class ChunkTokenizer:
         if len(self.index) >= self.max_chunks:
             self.clear()
         self.index[chunk] = <int64_t>self.entry_count.size()
-        self.entry_first.push_back(<int64_t>self.pieces.size())
+        self.entry_first.push_back(<int64_t>self.piece_offset.size())
         self.entry_count.push_back(end - first)
         for t in range(first, end):
             for c in range(self.n_columns):
-                piece.values[c] = rows[t, c]
-            piece.offset = <int64_t>rows[t, self.idx_col] - start
-            self.pieces.push_back(piece)
+                self.piece_values.push_back(rows[t, c])
+            self.piece_offset.push_back(<int64_t>rows[t, self.idx_col] - start)
         self.entry_risky.push_back(risky)
         self.entry_edges.append((frozenset(firsts), frozenset(lasts)) if risky else None)
 
@@ -364,3 +363,92 @@ def cut(str text):
         return []
     _cut(text, starts, ends, spaces)
     return [(starts[k], ends[k], bool(spaces[k])) for k in range(<Py_ssize_t>starts.size())]
+
+
+cdef inline uint64_t _extend(uint64_t hashed, uint64_t norm) nogil:
+    # A hash of a token sequence, one token at a time; sequences are compared in full
+    # on a hit, so a collision costs a comparison, never a wrong match.
+    return (hashed ^ (norm + <uint64_t>0x9E3779B97F4A7C15 + (hashed << 6) + (hashed >> 2))) * <uint64_t>0xFF51AFD7ED558CCD
+
+
+cdef class PhraseTable:
+    """Token phrases found as spaCy's ``PhraseMatcher`` finds them, by a hash of n-grams.
+
+    Parameters
+    ----------
+    phrases : list of (tuple of int, list of int)
+        Each distinct phrase (its tokens' attribute values, e.g. NORM hashes) and the match
+        keys that phrase was added under, in the order the ``PhraseMatcher`` gives them
+        for one span (``classifier.nlp`` asks the matcher itself).
+    column : int
+        The column of the per-token array to match on.
+    """
+
+    cdef unordered_map[uint64_t, int64_t] entries
+    cdef unordered_set[uint64_t] prefixes
+    cdef vector[vector[uint64_t]] sequences
+    cdef list keys
+    cdef Py_ssize_t longest
+    cdef Py_ssize_t column
+
+    def __init__(self, list phrases, Py_ssize_t column):
+        cdef uint64_t hashed
+        cdef vector[uint64_t] sequence
+        self.keys = []
+        self.longest = 0
+        self.column = column
+        for tokens, keys in phrases:
+            if not tokens or not keys:
+                continue
+            sequence.clear()
+            hashed = 0
+            for value in tokens:
+                hashed = _extend(hashed, <uint64_t>value)
+                sequence.push_back(<uint64_t>value)
+                self.prefixes.insert(hashed)
+            if self.entries.count(hashed):
+                if self.sequences[self.entries[hashed]] == sequence:
+                    raise ValueError(f"phrase {tokens} given twice")
+                raise ValueError(f"two phrases share a hash: {tokens}")
+            self.entries[hashed] = <int64_t>self.sequences.size()
+            self.sequences.push_back(sequence)
+            self.keys.append(list(keys))
+            if len(tokens) > self.longest:
+                self.longest = len(tokens)
+
+    def __len__(self):
+        return self.sequences.size()
+
+    def matches(self, object array):
+        """Every ``(key, start, end)`` in the order of ``PhraseMatcher.__call__``: by start,
+        then by length, then the keys of one phrase in the matcher's order."""
+        cdef const uint64_t[:, :] rows = array
+        cdef Py_ssize_t n = rows.shape[0]
+        cdef Py_ssize_t start, end, t, entry
+        cdef uint64_t hashed
+        cdef list found = []
+        cdef unordered_map[uint64_t, int64_t].iterator hit
+        cdef bint same
+        if rows.shape[1] <= self.column:
+            raise ValueError("the array has no such column")
+        for start in range(n):
+            hashed = 0
+            for end in range(start + 1, min(n, start + self.longest) + 1):
+                hashed = _extend(hashed, rows[end - 1, self.column])
+                if not self.prefixes.count(hashed):
+                    break
+                hit = self.entries.find(hashed)
+                if hit == self.entries.end():
+                    continue
+                entry = deref(hit).second
+                if <Py_ssize_t>self.sequences[entry].size() != end - start:
+                    continue
+                same = True
+                for t in range(end - start):
+                    if self.sequences[entry][t] != rows[start + t, self.column]:
+                        same = False
+                        break
+                if same:
+                    for key in self.keys[entry]:
+                        found.append((key, start, end))
+        return found

@@ -8,8 +8,10 @@ new: spaCy answers) and the second (the answer is assembled from the table of ch
 from __future__ import annotations
 
 import csv
-import random
+import importlib.util
+import sys
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
@@ -18,6 +20,18 @@ from classifier import fastpath
 from classifier.nlp import _FAST_COLUMNS, _lower_same_length, chunk_tokenizer, get_nlp
 
 ROOT = Path(__file__).resolve().parents[1]
+
+
+def _load_fuzz() -> Any:
+    spec = importlib.util.spec_from_file_location("_fuzz_texts", ROOT / "tests" / "fuzz_texts.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+_fuzz_texts = _load_fuzz().fuzz_texts
 tok = fastpath.compiled_tokens()
 pytestmark = pytest.mark.skipif(
     tok is None, reason="classifier._tok is not built (or PAINCLF_PURE_PYTHON is set)"
@@ -45,53 +59,6 @@ TRICKY = [
     "1) first 2) second a) b) - item • bullet * star",
     "C++ c# .net node.js 3.14.15 v1.2 1st 2nd 3rd 4th",
 ]
-
-_WORD_LIST = (
-    "my back hurts lower pain sore since monday weeks i can't walk no fever numbness "
-    "sciatica leg knee neck ache squats gym doctor physio"
-)
-_WORDS = _WORD_LIST.split()
-_PUNCT = [*"().,;:!?'\"-_*<>^=/\\|[]{}#@&%$+~`", "...", "’", "‘", "“", "”", "–", "—"]
-_UNICODE = ["é", "ß", "ﬁ", "Ω", "я", "中", "😀", "🔥", "👍🏽", "❤️", "\u200b", "\u0301", "①", "½"]
-_SPACES = [" ", " ", " ", "  ", "\n", "\n\n", "\t", " \n "]
-
-
-def _fuzz_texts(count: int, seed: int) -> list[str]:
-    """Random mixes of words, punctuation, digits, unicode, emoji, hyphens, apostrophes,
-    URLs, emoticons and special cases, and very long tokens, at random spacing."""
-    rules = [rule for rule in get_nlp().tokenizer.rules if rule == rule.lower()]
-    rng = random.Random(seed)
-
-    def piece() -> str:
-        kind = rng.random()
-        if kind < 0.35:
-            return rng.choice(_WORDS)
-        if kind < 0.5:
-            return rng.choice(rules)
-        if kind < 0.6:
-            return "".join(rng.choice(_PUNCT) for _ in range(rng.randint(1, 4)))
-        if kind < 0.67:
-            return str(rng.randint(0, 10_000)) + rng.choice(["", "kg", "km", "%", ".", "-", "x"])
-        if kind < 0.74:
-            return rng.choice(_UNICODE) * rng.randint(1, 3)
-        if kind < 0.8:
-            return rng.choice(_WORDS) + rng.choice(["-", "'", "’", "/", "."]) + rng.choice(_WORDS)
-        if kind < 0.84:
-            return (
-                rng.choice(["http://", "https://www.", "www."]) + rng.choice(_WORDS) + ".com/x?y=1"
-            )
-        if kind < 0.86:
-            return rng.choice("ab-.'") * rng.randint(30, 300)
-        return "".join(rng.choice([*_PUNCT, *_UNICODE, "a", "3"]) for _ in range(rng.randint(1, 3)))
-
-    texts = []
-    for _ in range(count):
-        parts = []
-        for _ in range(rng.randint(1, 25)):
-            parts.append(piece())
-            parts.append(rng.choice(_SPACES) if rng.random() < 0.85 else "")
-        texts.append("".join(parts))
-    return texts
 
 
 def _spacy_array(text: str) -> np.ndarray:

@@ -15,13 +15,14 @@ over the whole doc. Only that second stage can see across chunks, and only throu
 of adjacent tokens that are adjacent in some special case ("'" then "s", ")" then ":").
 
 So the tokens of a chunk are a function of the chunk alone, except at such a pair. This
-module cuts the text exactly as spaCy does, in C, and looks each chunk up in a table. A
-text whose chunks are all known, with no such pair at a chunk boundary, is assembled from
-the table; any other text is tokenized by spaCy itself (the fallback), and its chunks are
-added to the table from spaCy's answer (a chunk next to such a pair from spaCy's answer for
-the chunk alone), so the table only ever holds what spaCy gives for that chunk. Unicode,
-emoji, URLs and exceptions all go through spaCy the first time a chunk is seen; a pair at a
-boundary sends a text to spaCy only when a chunk beside it holds a special case's token.
+module cuts the text exactly as spaCy does, in C, and looks each chunk up in a table that
+holds, for each chunk seen, what spaCy gives for it. A chunk not yet in the table is given
+to spaCy's tokenizer alone (a text with many new chunks is given to it whole, and the table
+learns the chunks from its answer, except those next to such a pair, which it asks alone),
+so Unicode, emoji, URLs and exceptions all go through spaCy the first time a chunk is seen.
+The text is then assembled from the table, unless a pair at a chunk boundary sits beside a
+chunk in which a special case changed what the affixes gave: then spaCy tokenizes the whole
+text (the fallback; ``_pair_at_boundary`` says why that is enough).
 """
 
 from cpython.unicode cimport Py_UNICODE_ISSPACE
@@ -61,6 +62,10 @@ cdef class ChunkTokenizer:
     max_chunks : int
         The table is emptied when it holds this many chunks (memory stays bounded; the
         answers stay the same).
+    alone_limit : int
+        A text with at most this many chunks not in the table has them tokenized by spaCy
+        one by one (each alone: what the table holds); with more, spaCy tokenizes the
+        whole text, and the table learns its chunks from that.
     """
 
     cdef object tokenizer
@@ -81,11 +86,14 @@ cdef class ChunkTokenizer:
     cdef unordered_set[uint64_t] pair_right  # the second tokens
     cdef dict special_outputs  # tokens made -> (first tokens, last tokens) of the affixes
     cdef frozenset rule_strings
+    cdef frozenset output_firsts  # the first tokens of special_outputs
     cdef Py_ssize_t longest_output
     cdef Py_ssize_t max_chunks
     cdef public Py_ssize_t texts
     cdef public Py_ssize_t fallbacks
     cdef public Py_ssize_t boundary_fallbacks
+    cdef public Py_ssize_t chunks_alone
+    cdef public Py_ssize_t alone_limit
 
     def __init__(
         self,
@@ -95,6 +103,7 @@ cdef class ChunkTokenizer:
         boundary_pairs,
         special_outputs,
         max_chunks=100000,
+        alone_limit=4,
     ):
         self.tokenizer = tokenizer
         self.columns = list(columns)
@@ -115,11 +124,14 @@ cdef class ChunkTokenizer:
         }
         self.entry_edges = []
         self.rule_strings = frozenset(tokenizer.rules or ())
+        self.output_firsts = frozenset(output[0] for output in self.special_outputs if output)
         self.longest_output = max((len(output) for output in self.special_outputs), default=0)
         self.max_chunks = max_chunks
         self.texts = 0
         self.fallbacks = 0
         self.boundary_fallbacks = 0
+        self.chunks_alone = 0
+        self.alone_limit = alone_limit
 
     def __len__(self):
         return len(self.index)
@@ -138,7 +150,9 @@ cdef class ChunkTokenizer:
         """The per-token array of ``text``: what ``tokenizer(text).to_array(columns)`` gives.
 
         Returns ``(array, fell_back)``: a ``(tokens, columns)`` uint64 array, and whether
-        spaCy's tokenizer made it (a chunk not yet in the table, or a boundary pair).
+        spaCy's tokenizer made it for the whole text (many chunks not yet in the table, or
+        a boundary pair). A few new chunks are tokenized by spaCy one by one instead, each
+        alone, and the text is then assembled from the table.
         """
         cdef vector[int64_t] chunk_start
         cdef vector[int64_t] chunk_end
@@ -150,27 +164,48 @@ cdef class ChunkTokenizer:
         _cut(text, chunk_start, chunk_end, space_after)
         cdef Py_ssize_t n_chunks = chunk_start.size()
         cdef vector[int64_t] entries = vector[int64_t](n_chunks, -1)
-        cdef Py_ssize_t k, total = 0
+        cdef Py_ssize_t k, total = 0, unknown = 0
         cdef object entry
-        cdef bint known = True
         for k in range(n_chunks):
             entry = self.index.get(text[chunk_start[k]:chunk_end[k]])
             if entry is None:
-                known = False
-                break
-            entries[k] = <int64_t>entry
-            total += self.entry_count[<int64_t>entry]
-        if known and not self._pair_at_boundary(entries):
+                unknown += 1
+                if unknown > self.alone_limit:
+                    break
+            else:
+                entries[k] = <int64_t>entry
+        if unknown and (
+            unknown > self.alone_limit or len(self.index) + unknown > self.max_chunks
+        ):
+            # Many new chunks (a long post on first sight): one call of spaCy's tokenizer
+            # costs less than one per chunk, and the table learns them from its answer.
+            self.fallbacks += 1
+            array = self._spacy(text)
+            self._learn(text, array, chunk_start, chunk_end)
+            return array, True
+        if unknown:
+            for k in range(n_chunks):
+                if entries[k] < 0:
+                    chunk = text[chunk_start[k]:chunk_end[k]]
+                    entry = self.index.get(chunk)  # the same chunk may occur twice
+                    if entry is None:
+                        self.chunks_alone += 1
+                        own = self._spacy(chunk)
+                        entry = self._add(chunk, own, 0, own.shape[0], 0)
+                    entries[k] = <int64_t>entry
+        for k in range(n_chunks):
+            total += self.entry_count[entries[k]]
+        if not self._pair_at_boundary(entries):
             return self._assemble(entries, chunk_start, space_after, total), False
         self.fallbacks += 1
+        self.boundary_fallbacks += 1
+        return self._spacy(text), True
+
+    cdef object _spacy(self, str text):
         array = self.tokenizer(text).to_array(self.columns)
         if array.ndim == 1:  # one column asked for: to_array gives a vector
             array = array.reshape(-1, 1)
-        if not known:
-            self._learn(text, array, chunk_start, chunk_end)
-        else:
-            self.boundary_fallbacks += 1
-        return array, True
+        return array
 
     cdef bint _pair_at_boundary(self, vector[int64_t]& entries):
         """Whether the special-case stage could make this text's tokens differ from its
@@ -280,15 +315,17 @@ cdef class ChunkTokenizer:
             if chunk in self.index:
                 continue
             if alone[k]:
-                own = self.tokenizer(chunk).to_array(self.columns)
-                if own.ndim == 1:
-                    own = own.reshape(-1, 1)
+                self.chunks_alone += 1
+                own = self._spacy(chunk)
                 self._add(chunk, own, 0, own.shape[0], 0)
             else:
                 self._add(chunk, array, bounds[k], bounds[k + 1], chunk_start[k])
 
-    cdef void _add(self, str chunk, object array, Py_ssize_t first, Py_ssize_t end, int64_t start):
-        """Add one chunk: rows ``[first, end)`` of ``array``, whose chunk starts at ``start``."""
+    cdef int64_t _add(
+        self, str chunk, object array, Py_ssize_t first, Py_ssize_t end, int64_t start
+    ):
+        """Add one chunk: rows ``[first, end)`` of ``array``, whose chunk starts at ``start``;
+        returns its entry number."""
         cdef const uint64_t[:, :] rows = array
         cdef Py_ssize_t t, c, length
         cdef bint risky = False
@@ -300,6 +337,8 @@ cdef class ChunkTokenizer:
         cdef set firsts = set()
         cdef set lasts = set()
         for t in range(count):
+            if orths[t] not in self.output_firsts:
+                continue
             for length in range(1, min(self.longest_output, count - t) + 1):
                 if whole_rule and t == 0 and length == count:
                     continue
@@ -310,9 +349,11 @@ cdef class ChunkTokenizer:
                         firsts |= edges[0]
                     if t + length == count:
                         lasts |= edges[1]
+        cdef int64_t number
         if len(self.index) >= self.max_chunks:
             self.clear()
-        self.index[chunk] = <int64_t>self.entry_count.size()
+        number = <int64_t>self.entry_count.size()
+        self.index[chunk] = number
         self.entry_first.push_back(<int64_t>self.piece_offset.size())
         self.entry_count.push_back(end - first)
         for t in range(first, end):
@@ -321,6 +362,7 @@ cdef class ChunkTokenizer:
             self.piece_offset.push_back(<int64_t>rows[t, self.idx_col] - start)
         self.entry_risky.push_back(risky)
         self.entry_edges.append((frozenset(firsts), frozenset(lasts)) if risky else None)
+        return number
 
 
 cdef void _cut(

@@ -158,3 +158,23 @@ def test_a_full_table_is_emptied_and_answers_stay_the_same() -> None:
         array, _ = small(text)
         assert (array == _spacy_array(text)).all()
         assert len(small) <= 8  # emptied when full
+
+
+def test_new_chunks_are_asked_alone_and_a_text_of_many_new_chunks_whole() -> None:
+    from spacy.attrs import IDX, LENGTH, ORTH, SPACY
+
+    from classifier.nlp import special_case_tokens
+
+    tokenizer = get_nlp().tokenizer
+    pairs, outputs = special_case_tokens(tokenizer)
+    fresh = tok.ChunkTokenizer(
+        tokenizer, list(_FAST_COLUMNS), (IDX, LENGTH, ORTH, SPACY), pairs, outputs, alone_limit=3
+    )
+    few = "my back hurts, zqxw!"  # 4 chunks, then the two new ones of the second text
+    array, fell_back = fresh(few)
+    assert fell_back and (array == _spacy_array(few)).all()  # 4 new chunks: spaCy, whole
+    assert fresh.chunks_alone == 0 and len(fresh) == 4
+    other = "my back hurts, zqxw? vbnm."
+    array, fell_back = fresh(other)
+    assert not fell_back and (array == _spacy_array(other)).all()
+    assert fresh.chunks_alone == 2 and len(fresh) == 6

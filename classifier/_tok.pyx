@@ -93,6 +93,7 @@ cdef class ChunkTokenizer:
     cdef public Py_ssize_t fallbacks
     cdef public Py_ssize_t boundary_fallbacks
     cdef public Py_ssize_t chunks_alone
+    cdef Py_ssize_t generation  # how often the table was emptied
     cdef public Py_ssize_t alone_limit
 
     def __init__(
@@ -132,12 +133,14 @@ cdef class ChunkTokenizer:
         self.boundary_fallbacks = 0
         self.chunks_alone = 0
         self.alone_limit = alone_limit
+        self.generation = 0
 
     def __len__(self):
         return len(self.index)
 
     def clear(self):
         """Forget every chunk (the answers do not change; the next texts fall back)."""
+        self.generation += 1
         self.index.clear()
         self.entry_first.clear()
         self.entry_count.clear()
@@ -183,6 +186,7 @@ cdef class ChunkTokenizer:
             array = self._spacy(text)
             self._learn(text, array, chunk_start, chunk_end)
             return array, True
+        cdef Py_ssize_t generation = self.generation
         if unknown:
             for k in range(n_chunks):
                 if entries[k] < 0:
@@ -193,6 +197,11 @@ cdef class ChunkTokenizer:
                         own = self._spacy(chunk)
                         entry = self._add(chunk, own, 0, own.shape[0], 0)
                     entries[k] = <int64_t>entry
+            if self.generation != generation:
+                # Another thread emptied the table while spaCy ran: the entries found
+                # before are gone, so ask spaCy for the whole text.
+                self.fallbacks += 1
+                return self._spacy(text), True
         for k in range(n_chunks):
             total += self.entry_count[entries[k]]
         if not self._pair_at_boundary(entries):

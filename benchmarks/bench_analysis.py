@@ -16,7 +16,10 @@ For each path and each text set it prints microseconds per text of
 - ``predict_many``: ``Classifier.predict_many`` with the shipped model, end to end;
 - ``tfidf-logreg``: the baseline's ``pipeline.predict_proba`` on the same texts;
 
-and the throughput of ``predict_many`` as a multiple of the baseline's.
+and the throughput of ``predict_many`` as a multiple of the baseline's. On the compiled path
+it also times a first ``analysis`` pass with the compiled tokenizer's table of chunks emptied
+(``cold``: every chunk is new, as in the first minutes of a stream), and counts the texts the
+tokenizer gave whole to spaCy's (its fallback) in that pass and in the warm ones.
 """
 
 from __future__ import annotations
@@ -73,9 +76,23 @@ def measure(args: argparse.Namespace) -> dict[str, Any]:
     model = Classifier.load("shipped")
     model.predict_many(["warm up: my back is sore since Monday"])
     out: dict[str, Any] = {"path": "compiled" if compiled() is not None else "pure", "sets": {}}
+    from classifier.nlp import chunk_tokenizer
+
+    tokenizer = chunk_tokenizer() if compiled() is not None else None
     for name, texts in texts_for(args.tickets, args.real, args.seed).items():
         n = len(texts)
+        tokens: dict[str, Any] = {}
+        if tokenizer is not None:
+            tokenizer.clear()
+            tokenizer.fallbacks = tokenizer.chunks_alone = 0
+            tokens["cold_analysis_us"] = best_cpu_seconds(lambda t=texts: analyze_many(t), 1)
+            tokens["cold_analysis_us"] *= 1e6 / n
+            tokens["cold_fallback_share"] = tokenizer.fallbacks / n
+            tokens["cold_chunks_alone"] = tokenizer.chunks_alone
+            tokenizer.fallbacks = 0
         analysis = best_cpu_seconds(lambda t=texts: analyze_many(t), args.repeats)
+        if tokenizer is not None:
+            tokens["warm_fallback_share"] = tokenizer.fallbacks / (n * args.repeats)
         predict = best_cpu_seconds(lambda t=texts: model.predict_many(t), args.repeats)
         tfidf = best_cpu_seconds(lambda t=texts: baseline.predict_proba(t), args.repeats)
         out["sets"][name] = {
@@ -83,6 +100,7 @@ def measure(args: argparse.Namespace) -> dict[str, Any]:
             "analysis_us": analysis / n * 1e6,
             "predict_many_us": predict / n * 1e6,
             "tfidf_us": tfidf / n * 1e6,
+            **tokens,
         }
     return out
 
@@ -118,6 +136,16 @@ def main(argv: list[str] | None = None) -> int:
                 f"| {result['path']} | {name} ({row['texts']:,}) | {row['analysis_us']:.0f} "
                 f"| {row['predict_many_us']:.0f} | {row['tfidf_us']:.0f} | {ratio:.2f}x |"
             )
+    for result in results:
+        for name, row in result["sets"].items():
+            if "cold_analysis_us" in row:
+                print(
+                    f"{result['path']} {name}: analysis with the chunk table emptied first "
+                    f"{row['cold_analysis_us']:.0f} µs a text; texts tokenized whole by spaCy "
+                    f"{row['cold_fallback_share']:.2%} in that pass "
+                    f"({row['cold_chunks_alone']:,} new chunks asked alone), "
+                    f"{row['warm_fallback_share']:.2%} warm"
+                )
     print(f"CPU time per text, best of {args.repeats}; {os.cpu_count()} CPUs", file=sys.stderr)
     args.output.parent.mkdir(parents=True, exist_ok=True)
     args.output.write_text(json.dumps(results, indent=2))

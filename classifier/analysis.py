@@ -24,7 +24,15 @@ from typing import Any
 from classifier.config import LONG_DURATION_DAYS, MAX_TEXT_CHARS, ROW_BUDGET_SECONDS
 from classifier.context import Cue
 from classifier.duration import DurationMention, duration_days, find_durations
-from classifier.nlp import CUES_ATTR, TOKENS_ATTR, TokenTable, get_nlp, process_text, token_table
+from classifier.nlp import (
+    CUES_ATTR,
+    TOKENS_ATTR,
+    TokenTable,
+    analyse_text,
+    get_nlp,
+    process_text,
+    token_table,
+)
 from classifier.textnorm import NOTE_SYMBOL_RUN, collapse_symbol_runs, normalize_unicode
 
 # Every quantifier is bounded, and none is nested over a class that can match the same
@@ -251,6 +259,23 @@ def _hashes() -> dict[str, frozenset[int]]:
 def _analysis_from_doc(doc: Any, clean: CleanText, today: date | None) -> Analysis:
     cues = doc.user_data.get(CUES_ATTR) or []
     table: TokenTable = doc.user_data.get(TOKENS_ATTR) or token_table(doc)
+    return _analysis_from_table(cues, table, clean, today)
+
+
+def _analyse(clean: CleanText, today: date | None) -> Analysis:
+    """One cleaned text's analysis: compiled without a ``Doc`` when it can be, else with
+    the spaCy pipeline (the same results either way)."""
+    found = analyse_text(clean.text)
+    if found is None:
+        return _analysis_from_doc(process_text(clean.text), clean, today)
+    cues, table = found
+    return _analysis_from_table(cues, table, clean, today)
+
+
+def _analysis_from_table(
+    cues: list[Cue], table: TokenTable, clean: CleanText, today: date | None
+) -> Analysis:
+    n_tokens = len(table.norms)
     hashes = _hashes()
     durations = find_durations(clean.text, today=today) if clean.text else []
     norm_set = table.norm_set
@@ -259,7 +284,7 @@ def _analysis_from_doc(doc: Any, clean: CleanText, today: date | None) -> Analys
         or (table.norms and table.norms[0] in hashes["question_start"])
     )
     segments = table.segments
-    sentence_starts = tuple(table.starts[start] for start in segments.starts) if len(doc) else (0,)
+    sentence_starts = tuple(table.starts[start] for start in segments.starts) if n_tokens else (0,)
     impersonal: set[int] = set()
     self_sentences: set[int] = set()
     # "Is it normal to be sore after day one?" asks about the writer's own soreness.
@@ -267,7 +292,7 @@ def _analysis_from_doc(doc: Any, clean: CleanText, today: date | None) -> Analys
         c.category in OWN_QUESTION for c in cues
     )
     self_reference = not norm_set.isdisjoint(hashes["self_reference"])
-    if len(doc) and (self_reference or is_question):
+    if n_tokens and (self_reference or is_question):
         for index in range(len(segments.starts)):
             start, end = segments.bounds(index)
             here = set(table.norms[start:end])
@@ -305,7 +330,7 @@ def _analysis_from_doc(doc: Any, clean: CleanText, today: date | None) -> Analys
         cues=cues,
         durations=durations,
         duration_days=duration_days(complaint_durations),
-        n_tokens=len(doc),
+        n_tokens=n_tokens,
         first_person=first_person,
         self_reference=self_reference,
         is_question=is_question,
@@ -392,7 +417,7 @@ def _warm_up(today: date | None) -> None:
     lexicons and compiling the duration patterns (a second or more) is no row's cost."""
     if not _warmed:
         clean = clean_text(_WARM_UP_TEXT)
-        _analysis_from_doc(process_text(clean.text), clean, today)
+        _analyse(clean, today)
         _warmed.append(True)
 
 
@@ -471,8 +496,7 @@ def analyze_many(
         for clean in cleaned:
             try:
                 with timer.row():
-                    doc = process_text(clean.text)
-                    analysis = _analysis_from_doc(doc, clean, today)
+                    analysis = _analyse(clean, today)
             except _RowOverBudget:
                 analysis = _over_budget(clean, float(budget_seconds or 0))
             analyses.append(analysis)

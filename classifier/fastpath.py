@@ -36,3 +36,26 @@ def compiled() -> ModuleType | None:
         )
         return None
     return module
+
+
+@cache
+def compiled_tokens() -> ModuleType | None:
+    """The compiled tokenizer and phrase matcher (``classifier._tok``), or None.
+
+    None on the pure-Python path and when the module was not built (with a warning, as
+    for ``compiled``); the analysis then tokenizes with spaCy and matches with its
+    ``PhraseMatcher``, with the same results.
+    """
+    if compiled() is None:
+        return None
+    try:
+        module = importlib.import_module("classifier._tok")
+    except ImportError as error:
+        warnings.warn(
+            f"painclf's compiled tokenizer is not available ({error}); spaCy's tokenizer is "
+            "used instead (same results). Reinstall with a C compiler (`pip install -e .`).",
+            RuntimeWarning,
+            stacklevel=2,
+        )
+        return None
+    return module

@@ -8,6 +8,7 @@ same words ("can not") to every rule.
 
 from __future__ import annotations
 
+import itertools
 import re
 from collections import defaultdict
 from collections.abc import Iterable, Iterator
@@ -31,11 +32,12 @@ from spacy.attrs import (
 )
 from spacy.language import Language
 from spacy.matcher import Matcher, PhraseMatcher
+from spacy.tokenizer import Tokenizer
 from spacy.tokens import Doc
 from spacy.vocab import Vocab
 
 from classifier.context import Cue, Segments, apply_context, select_triggers
-from classifier.fastpath import compiled
+from classifier.fastpath import compiled, compiled_tokens
 from classifier.rules import (
     CONTEXT_CATEGORIES,
     MODIFIER_CATEGORIES,
@@ -95,23 +97,8 @@ def token_table(doc: Doc) -> TokenTable:
         text = doc.text
     if n == 0:
         return TokenTable([], [], [], Segments((0,), 0), frozenset(), text)
-    fast = compiled()
-    if fast is not None:
-        attrs = doc.to_array(_FAST_COLUMNS)
-        norms, starts, ends, sentence_starts, punct, words, stop_words = fast.table_columns(
-            attrs, _sentence_end_hashes(doc.vocab), text
-        )
-        return TokenTable(
-            norms,
-            starts,
-            ends,
-            Segments(tuple(sentence_starts), n, tuple(punct)),
-            frozenset(norms),
-            text,
-            words,
-            stop_words,
-            attrs,
-        )
+    if compiled() is not None:
+        return table_from_array(doc.to_array(_FAST_COLUMNS), text, doc.vocab)
     table = doc.to_array([NORM, IDX, LENGTH, IS_SPACE, IS_ALPHA, IS_STOP, IS_PUNCT])
     norm_list = table[:, 0].tolist()
     start_array = table[:, 1].astype(np.int64)
@@ -137,6 +124,28 @@ def token_table(doc: Doc) -> TokenTable:
         text,
         int(table[:, 4].sum()),
         int((table[:, 4] & table[:, 5]).sum()),
+    )
+
+
+def table_from_array(attrs: np.ndarray, text: str, vocab: Vocab) -> TokenTable:
+    """The ``TokenTable`` of a per-token array with the columns ``_FAST_COLUMNS`` (from
+    ``Doc.to_array`` or ``classifier._tok.ChunkTokenizer``); compiled path only."""
+    n = attrs.shape[0]
+    if n == 0:
+        return TokenTable([], [], [], Segments((0,), 0), frozenset(), text)
+    norms, starts, ends, sentence_starts, punct, words, stop_words = compiled().table_columns(
+        attrs, _sentence_end_hashes(vocab), text
+    )
+    return TokenTable(
+        norms,
+        starts,
+        ends,
+        Segments(tuple(sentence_starts), n, tuple(punct)),
+        frozenset(norms),
+        text,
+        words,
+        stop_words,
+        attrs,
     )
 
 
@@ -248,6 +257,12 @@ class GatedMatcher:
     def __len__(self) -> int:
         return len(self.entries)
 
+    @property
+    def fully_compiled(self) -> bool:
+        """Whether every pattern runs compiled, so a ``TokenTable`` with ``attrs`` is
+        enough and no ``Doc`` is needed."""
+        return all(entry is not None for entry in self.compiled)
+
     def add(self, key: str, pattern: list[dict[str, Any]]) -> None:
         matcher = Matcher(self.vocab)
         matcher.add(key, [pattern])
@@ -281,11 +296,15 @@ class GatedMatcher:
         else:
             self.ungated = True
 
-    def __call__(self, doc: Doc, table: TokenTable) -> list[tuple[int, int, int]]:
+    def __call__(self, doc: Doc | None, table: TokenTable) -> list[tuple[int, int, int]]:
+        """The matches in a doc, or with ``doc=None`` in a table alone (``fully_compiled``
+        matchers only)."""
         matches: list[tuple[int, int, int]] = []
         present = table.norm_set & self.any_gate
         if not present and not self.ungated:
             return matches
+        if doc is None and not table.norms:
+            return matches  # spaCy's Matcher finds nothing in an empty doc
         strings = self.vocab.strings
         for (matcher, gates, text_gate), fast in zip(self.entries, self.compiled, strict=True):
             for gate in gates:
@@ -305,6 +324,27 @@ class GatedMatcher:
         return matches
 
 
+def _phrase_table(matcher: PhraseMatcher, phrase_docs: list[tuple[int, Doc]]) -> Any:
+    """The phrases of a ``PhraseMatcher`` as a ``classifier._tok.PhraseTable`` (None when
+    the module is not there), matching on NORM as the matcher does.
+
+    Where several keys share a phrase, the matcher gives them in the order of its own
+    hash map; the table gives them in that order, asked of the matcher itself.
+    """
+    tok = compiled_tokens()
+    if tok is None or MATCH_ATTR != "NORM":
+        return None
+    docs: dict[tuple[int, ...], Doc] = {}
+    for _, doc in phrase_docs:
+        if len(doc):
+            docs.setdefault(tuple(token.norm for token in doc), doc)
+    phrases = [
+        (norms, [key for key, start, end in matcher(doc) if start == 0 and end == len(doc)])
+        for norms, doc in docs.items()
+    ]
+    return tok.PhraseTable(phrases, _FAST_COLUMNS.index(NORM))
+
+
 class CueMatcher:
     """Find every lexicon phrase in a doc and store the cues in ``doc._.painclf_cues``."""
 
@@ -317,14 +357,18 @@ class CueMatcher:
         strings = nlp.vocab.strings
         self.possessives = {strings.add(word): owner for word, owner in POSSESSIVE_OWNER.items()}
         self.owner_skip = frozenset(strings.add(word) for word in _OWNER_SKIP)
+        phrase_docs: list[tuple[int, Doc]] = []
         for lexicon in rules.lexicons:
             key = f"cue:{lexicon.category}"
             self.categories[strings.add(key)] = lexicon.category
-            self.phrase_matcher.add(key, list(nlp.tokenizer.pipe(lexicon.phrases())))
+            docs = list(nlp.tokenizer.pipe(lexicon.phrases()))
+            self.phrase_matcher.add(key, docs)
+            phrase_docs += [(strings.add(key), doc) for doc in docs]
             for pattern in lexicon.patterns:
                 self.matcher.add(key, list(pattern))
         fast = compiled()
         self.fast_rules = None if fast is None else self._compile(fast, strings)
+        self.phrase_table = _phrase_table(self.phrase_matcher, phrase_docs)
 
     def _compile(self, fast: Any, strings: Any) -> Any:
         """The lexicons as the arrays ``classifier._fast.resolve_cues`` reads."""
@@ -352,6 +396,29 @@ class CueMatcher:
             index -= 1
         return None
 
+    def find(self, table: TokenTable) -> list[Cue]:
+        """The cues of a token table alone, without a ``Doc`` (the compiled path: see
+        ``analyse_text``); the same as ``__call__`` puts in ``doc._.painclf_cues``."""
+        matches = self.phrase_table.matches(table.attrs) if table.attrs is not None else []
+        if self.matcher:
+            matches += self.matcher(None, table)
+        if not matches:
+            return []
+        return self._resolve_compiled(matches, table)
+
+    def _resolve_compiled(
+        self, matches: list[tuple[int, int, int]], table: TokenTable
+    ) -> list[Cue]:
+        return compiled().resolve_cues(
+            self.fast_rules,
+            matches,
+            table.norms,
+            table.starts,
+            table.ends,
+            table.text,
+            table.segments.starts,
+        )
+
     def __call__(self, doc: Doc) -> Doc:
         table = token_table(doc)
         doc.user_data[TOKENS_ATTR] = table
@@ -362,15 +429,7 @@ class CueMatcher:
             doc.user_data[CUES_ATTR] = []
             return doc
         if self.fast_rules is not None:
-            doc.user_data[CUES_ATTR] = compiled().resolve_cues(
-                self.fast_rules,
-                matches,
-                table.norms,
-                table.starts,
-                table.ends,
-                table.text,
-                table.segments.starts,
-            )
+            doc.user_data[CUES_ATTR] = self._resolve_compiled(matches, table)
             return doc
         by_category: dict[str, list[tuple[int, int]]] = defaultdict(list)
         for key, start, end in matches:
@@ -435,6 +494,7 @@ class ContextComponent:
         self.rules = {}
         # Match key -> the rule's index in the compiled rules of ``classifier._fast``.
         self.rule_index: dict[int, int] = {}
+        phrase_docs: list[tuple[int, Doc]] = []
         for index, rule in enumerate(rules.context_rules):
             key = f"context:{index}"
             self.rules[nlp.vocab.strings.add(key)] = rule
@@ -444,9 +504,11 @@ class ContextComponent:
             else:
                 phrases = list(nlp.tokenizer.pipe(expand_term(rule.literal)))
                 self.phrase_matcher.add(key, phrases)
+                phrase_docs += [(nlp.vocab.strings.add(key), doc) for doc in phrases]
         self.category_index = {lex.category: i for i, lex in enumerate(rules.lexicons)}
         fast = compiled()
         self.fast_rules = None if fast is None else self._compile(fast, rules)
+        self.phrase_table = _phrase_table(self.phrase_matcher, phrase_docs)
 
     def _compile(self, fast: Any, rules: RuleSet) -> Any:
         """The context rules as the arrays ``classifier._fast.context_modifiers`` reads."""
@@ -480,6 +542,16 @@ class ContextComponent:
             triggers = select_triggers([(s, e, self.rules[k]) for k, s, e in matches], cues)
             apply_context(cues, triggers, table.segments)
         return doc
+
+    def apply(self, cues: list[Cue], table: TokenTable) -> None:
+        """Set the modifiers of cues found in a token table alone, without a ``Doc`` (the
+        compiled path); the same as ``__call__`` does to ``doc._.painclf_cues``."""
+        if not cues:
+            return
+        matches = self.phrase_table.matches(table.attrs) if table.attrs is not None else []
+        matches += self.matcher(None, table)
+        if matches:
+            self._apply_compiled(matches, cues, table)
 
     def _apply_compiled(
         self, matches: list[tuple[int, int, int]], cues: list[Cue], table: TokenTable
@@ -520,6 +592,11 @@ class ComboComponent:
             for combo, first in zip(combos, self.needed, strict=True)
         ]
         self.fast = compiled() is not None
+
+    def apply(self, cues: list[Cue], text: str) -> None:
+        """Add the derived cues to cues found without a ``Doc`` (the compiled path)."""
+        if cues:
+            compiled().derive_combos(cues, self.fast_combos, text, Cue)
 
     def __call__(self, doc: Doc) -> Doc:
         cues: list[Cue] | None = doc.user_data.get(CUES_ATTR)
@@ -613,9 +690,118 @@ def get_nlp() -> Language:
     return nlp
 
 
+def special_case_tokens(
+    tokenizer: Tokenizer,
+) -> tuple[set[tuple[int, int]], dict[tuple[int, ...], tuple[set[int], set[int]]]]:
+    """What ``classifier._tok.ChunkTokenizer`` needs to know of a tokenizer's special cases.
+
+    spaCy applies a special case that affixes would split ("(:", "a.m.") by matching its
+    affix-split tokens over the whole doc (``Tokenizer.add_special_case``). Returns the pairs
+    of ORTH hashes that follow each other in those token sequences (only through such a pair
+    can a match reach across chunks) and, for the token sequences made by those of the
+    special cases that change what the affixes give, the first and last tokens the affixes
+    give for them.
+    """
+    bare = Tokenizer(
+        tokenizer.vocab,
+        rules={},
+        prefix_search=tokenizer.prefix_search,
+        suffix_search=tokenizer.suffix_search,
+        infix_finditer=tokenizer.infix_finditer,
+        token_match=tokenizer.token_match,
+        url_match=tokenizer.url_match,
+    )
+    strings = tokenizer.vocab.strings
+    pairs: set[tuple[int, int]] = set()
+    outputs: dict[tuple[int, ...], tuple[set[int], set[int]]] = {}
+    for string, substrings in (tokenizer.rules or {}).items():
+        matched = (
+            not tokenizer.faster_heuristics
+            or tokenizer.find_prefix(string)
+            or tokenizer.find_infix(string)
+            or tokenizer.find_suffix(string)
+            or " " in string
+        )
+        if not matched:
+            continue
+        orths = [token.orth for token in bare(string)]
+        pairs.update(itertools.pairwise(orths))
+        made = tuple(strings.add(substring[ORTH]) for substring in substrings)
+        # A special case that makes the very tokens the affixes give changes nothing
+        # when it is hidden ("it's"), unless it also sets another NORM ("let's": "us").
+        renormed = any(
+            NORM in substring and substring[NORM] != tokenizer.vocab[substring[ORTH]].norm_
+            for substring in substrings
+        )
+        if orths and (made != tuple(orths) or renormed):
+            firsts, lasts = outputs.setdefault(made, (set(), set()))
+            firsts.add(orths[0])
+            lasts.add(orths[-1])
+    return pairs, outputs
+
+
+@cache
+def chunk_tokenizer() -> Any:
+    """The shared pipeline's tokenizer compiled (``classifier._tok.ChunkTokenizer``) or None.
+
+    It gives ``get_nlp().tokenizer(text).to_array(_FAST_COLUMNS)`` without a ``Doc``, and
+    falls back on spaCy's tokenizer for a text it cannot be sure of (see its module).
+    """
+    tok = compiled_tokens()
+    if tok is None:
+        return None
+    tokenizer = get_nlp().tokenizer
+    pairs, outputs = special_case_tokens(tokenizer)
+    return tok.ChunkTokenizer(
+        tokenizer, list(_FAST_COLUMNS), (IDX, LENGTH, ORTH, SPACY), pairs, outputs
+    )
+
+
 def _lower_same_length(text: str) -> str:
     lowered = text.lower()
     return lowered if len(lowered) == len(text) else text
+
+
+@cache
+def _compiled_pipeline() -> tuple[Any, CueMatcher, ContextComponent, ComboComponent] | None:
+    """The parts ``analyse_text`` runs, or None when something needs a ``Doc``."""
+    tokenizer = chunk_tokenizer()
+    if tokenizer is None:
+        return None
+    nlp = get_nlp()
+    cues, context, combos = (component for _, component in nlp.pipeline)
+    runnable = (
+        cues.phrase_table is not None
+        and context.phrase_table is not None
+        and cues.fast_rules is not None
+        and context.fast_rules is not None
+        and combos.fast
+        and cues.matcher.fully_compiled
+        and context.matcher.fully_compiled
+    )
+    return (tokenizer, cues, context, combos) if runnable else None
+
+
+def analyse_text(text: str) -> tuple[list[Cue], TokenTable] | None:
+    """The cues and the token table of one text without a spaCy ``Doc``, or None when the
+    compiled path is not there (then ``process_text`` gives them, the same).
+
+    The compiled tokenizer gives spaCy's tokens as an array (falling back on spaCy's
+    tokenizer where it must), the phrase tables find what the ``PhraseMatcher`` finds,
+    and the compiled stages resolve cues, ConText modifiers and combos, as
+    ``process_text`` does with them on a ``Doc``.
+    """
+    parts = _compiled_pipeline()
+    if parts is None:
+        return None
+    tokenizer, cue_matcher, context, combos = parts
+    attrs, _ = tokenizer(_lower_same_length(text))
+    table = table_from_array(attrs, text, cue_matcher.phrase_matcher.vocab)
+    cues = cue_matcher.find(table)
+    if cues:
+        context.apply(cues, table)
+        combos.apply(cues, text)
+    return cues, table
 
 
 def process_text(text: str) -> Doc:

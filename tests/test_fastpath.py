@@ -289,3 +289,95 @@ def test_the_analysis_leaves_no_reference_cycles() -> None:
     finally:
         if enabled:
             gc.enable()
+
+
+_ODD_TEXTS = [
+    "",
+    "   ",
+    "No fever, chills, numbness or tingling but my back hurts. Not sore: none; it's gone.",
+    "My dad had back pain as a kid - if I lift, would I get it? Never had sciatica before",
+    "CAN'T feel my legs!!! lower-back pain since 10a.m. :( x( :3<< https://x.org/back-pain",
+    "lost 10 kg, can't walk, no bladder control; sore sore sore lower back back pain",
+    "Ich habe Rückenschmerzen seit 3 Wochen 😢\n\n1) back 2) knee",
+]
+
+
+@needs_compiled
+def test_phrase_tables_find_what_the_phrase_matchers_find() -> None:
+    """The same matches in the same order (by start, length, then key), on every text."""
+    nlp = get_nlp()
+    matchers = [nlp.get_pipe("painclf_cues"), nlp.get_pipe("painclf_context")]
+    found = 0
+    for text in [*_seed_texts(), *_ODD_TEXTS]:
+        doc = process_text(text)
+        table = doc.user_data[TOKENS_ATTR]
+        for component in matchers:
+            expected = component.phrase_matcher(doc)
+            actual = component.phrase_table.matches(table.attrs) if len(doc) else []
+            assert actual == expected, text
+            found += len(expected)
+    assert found > 10000
+
+
+@needs_compiled
+def test_a_phrase_shared_by_keys_gives_them_in_the_matchers_order() -> None:
+    from spacy.matcher import PhraseMatcher
+
+    from classifier.nlp import _phrase_table, table_from_array
+
+    nlp = spacy.blank("en")
+    matcher = PhraseMatcher(nlp.vocab, attr="NORM")
+    docs = []
+    for key in ("k3", "k1", "k2", "k0"):
+        phrases = list(nlp.tokenizer.pipe(["lower back", "back", "lower back pain"]))
+        matcher.add(key, phrases)
+        docs += [(nlp.vocab.strings[key], doc) for doc in phrases]
+    table = _phrase_table(matcher, docs)
+    doc = nlp.tokenizer("my lower back pain and back")
+    from classifier.nlp import _FAST_COLUMNS
+
+    attrs = table_from_array(doc.to_array(_FAST_COLUMNS), doc.text, nlp.vocab).attrs
+    assert table.matches(attrs) == matcher(doc)
+    assert len(matcher(doc)) == 4 * 4
+
+
+@needs_compiled
+def test_the_analysis_without_a_doc_is_the_analysis_with_one() -> None:
+    """``analyse_text`` (compiled tokenizer, phrase tables, no Doc) against the spaCy
+    pipeline's doc: the same cues, modifiers, owners and token table, on the seed texts
+    and a fuzz set."""
+    from classifier.nlp import CUES_ATTR, analyse_text
+
+    spec = importlib.util.spec_from_file_location("_fuzz_texts", ROOT / "tests" / "fuzz_texts.py")
+    assert spec is not None and spec.loader is not None
+    fuzz = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(fuzz)
+
+    texts = [*_seed_texts(), *_ODD_TEXTS, *fuzz.fuzz_texts(1500, seed=7)]
+    cues_seen = 0
+    for text in texts:
+        doc = process_text(text)
+        found = analyse_text(text)
+        assert found is not None
+        cues, table = found
+        assert cues == (doc.user_data[CUES_ATTR] or []), text
+        expected = doc.user_data[TOKENS_ATTR]
+        for name in ("norms", "starts", "ends", "segments", "norm_set", "text", "words"):
+            assert getattr(table, name) == getattr(expected, name), (name, text)
+        assert table.stop_words == expected.stop_words
+        cues_seen += len(cues)
+    assert cues_seen > 5000
+
+
+def test_a_missing_tokenizer_module_warns_and_falls_back(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setitem(sys.modules, "classifier._tok", None)  # import fails
+    fastpath.compiled_tokens.cache_clear()
+    try:
+        if fast is None:
+            assert fastpath.compiled_tokens() is None  # pure path: not even tried
+        else:
+            with pytest.warns(RuntimeWarning, match="spaCy's tokenizer is used"):
+                assert fastpath.compiled_tokens() is None
+    finally:
+        monkeypatch.undo()
+        fastpath.compiled_tokens.cache_clear()

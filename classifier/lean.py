@@ -43,6 +43,7 @@ from classifier.cue_counts import (
     column_index,
     cue_counts,
 )
+from classifier.registry import ModelError, ModelRef, resolve
 
 if TYPE_CHECKING:
     from classifier.analysis import Analysis
@@ -147,7 +148,13 @@ class _SkopsReader:
         if loader == "JsonNode":
             return json.loads(state["content"])
         if loader == "ListNode":
-            return [self.node(item) for item in state["content"]]
+            items = state["content"]
+            if len(items) > 16 and all(_loader_of(item) == "TypeNode" for item in items):
+                # A dict's key types: one per key, 60,000 in a model's vocabulary.
+                types = [f"{item['__module__']}.{item['__class__']}" for item in items]
+                self._remember(items, types)
+                return types
+            return [self.node(item) for item in items]
         if loader == "TupleNode":
             return tuple(self.node(item) for item in state["content"])
         if loader == "DictNode":
@@ -156,12 +163,20 @@ class _SkopsReader:
             if len(key_types) != len(content):
                 raise UnsupportedModel("a dict whose keys and key types differ in number")
             converters = {"builtins.str": str, "builtins.int": int, "builtins.float": float}
+            states = list(content.values())
+            if len(states) > 16 and all(_loader_of(item) == "JsonNode" for item in states):
+                # A vocabulary (term -> column): its JSON values parsed in one call, not
+                # one json.loads each; the same values.
+                values = json.loads("[" + ",".join(item["content"] for item in states) + "]")
+                self._remember(states, values)
+            else:
+                values = [self.node(item) for item in states]
             result = {}
-            for key_type, (key, value) in zip(key_types, content.items(), strict=True):
+            for key_type, key, value in zip(key_types, content, values, strict=True):
                 convert = converters.get(key_type)
                 if convert is None:
                     raise UnsupportedModel(f"a dict key of type {key_type}")
-                result[convert(key)] = self.node(value)
+                result[convert(key)] = value
             return result
         if loader == "TypeNode":
             return f"{state['__module__']}.{state['__class__']}"
@@ -177,6 +192,13 @@ class _SkopsReader:
                 raise UnsupportedModel(f"{state['__class__']} has a non-dict state")
             return SkopsObject(type_name, attrs)
         raise UnsupportedModel(f"skops node {loader!r}")
+
+    def _remember(self, states: list[Any], values: list[Any]) -> None:
+        """Keep each value by its state's id, as ``node`` does, for later cached nodes."""
+        seen = self.seen
+        for state, value in zip(states, values, strict=True):
+            if "__id__" in state:
+                seen[str(state["__id__"])] = value
 
     def _array(self, state: dict[str, Any]) -> Any:
         if state.get("type") == "numpy":
@@ -194,6 +216,10 @@ class _SkopsReader:
             array[:] = items
             return array.reshape(shape)
         raise UnsupportedModel(f"an array stored as {state.get('type')!r}")
+
+
+def _loader_of(state: Any) -> Any:
+    return state.get("__loader__") if type(state) is dict else None
 
 
 def strip_accents_unicode(text: str) -> str:
@@ -754,3 +780,34 @@ def _row_sums(values: np.ndarray, lengths: np.ndarray) -> np.ndarray:
     for k in range(values.shape[1]):
         sums[:, k] = np.bincount(rows, weights=values[:, k], minlength=len(lengths))
     return sums
+
+
+def ensure_model(model: str | Path | None = None, root: Path | None = None) -> ModelRef:
+    """Find ``model`` without loading it: a version, directory or file; by default the
+    registry's ``CURRENT`` version, or the default model shipped inside the package when
+    the registry has none (a fresh install never trains first). ``"shipped"`` names the
+    shipped model explicitly. A registry that holds versions but no ``CURRENT`` is an
+    error naming the fix, never a silent switch that would bypass the promotion gate.
+
+    (Here rather than in ``classifier.predict``, which imports spaCy: ``painclf label
+    --jobs N`` resolves the model in its main process, which predicts nothing.)
+    """
+    from classifier.config import SHIPPED_MODEL_NAME
+    from classifier.ship import shipped_ref
+
+    if model is not None and str(model) == SHIPPED_MODEL_NAME:
+        shipped = shipped_ref()
+        if shipped is None:
+            raise ModelError("this installation of painclf has no shipped model")
+        return shipped
+    try:
+        return resolve(model, root)
+    except ModelError:
+        from classifier.registry import current_version, has_versions
+
+        if model is not None or current_version(root) is not None or has_versions(root):
+            raise
+        shipped = shipped_ref()
+        if shipped is None:
+            raise
+        return shipped

@@ -31,10 +31,11 @@ from classifier.context import Cue  # noqa: E402
 from classifier.lean import (  # noqa: E402
     LeanModel,
     UnsupportedModel,
+    ensure_model,
     post_module,
 )
 from classifier.model import decide_rows  # noqa: E402
-from classifier.registry import ModelError, ModelRef, load_pipeline, resolve  # noqa: E402
+from classifier.registry import ModelError, ModelRef, load_pipeline  # noqa: E402
 from classifier.rules import RuleSet, load_rules  # noqa: E402
 
 # Cue groups that explain a decision; sites and helper cues are left out of the evidence.
@@ -494,34 +495,6 @@ def _lean_from_file(ref: ModelRef) -> LeanModel | None:
 
 _default: dict[str, Classifier] = {}
 _lock = threading.Lock()
-
-
-def ensure_model(model: str | Path | None = None, root: Path | None = None) -> ModelRef:
-    """Find ``model`` without loading it: a version, directory or file; by default the
-    registry's ``CURRENT`` version, or the default model shipped inside the package when
-    the registry has none (a fresh install never trains first). ``"shipped"`` names the
-    shipped model explicitly. A registry that holds versions but no ``CURRENT`` is an
-    error naming the fix, never a silent switch that would bypass the promotion gate.
-    """
-    from classifier.config import SHIPPED_MODEL_NAME
-    from classifier.ship import shipped_ref
-
-    if model is not None and str(model) == SHIPPED_MODEL_NAME:
-        shipped = shipped_ref()
-        if shipped is None:
-            raise ModelError("this installation of painclf has no shipped model")
-        return shipped
-    try:
-        return resolve(model, root)
-    except ModelError:
-        from classifier.registry import current_version, has_versions
-
-        if model is not None or current_version(root) is not None or has_versions(root):
-            raise
-        shipped = shipped_ref()
-        if shipped is None:
-            raise
-        return shipped
 
 
 def get_classifier(model: str | Path | None = None) -> Classifier:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import cache
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -170,9 +171,7 @@ def decide_rows(
 ) -> list[DecidedRow]:
     """``decide`` as plain tuples: ``(label column, probabilities by label, red-flag
     findings, notes)`` per text, for callers that build their own objects from them."""
-    column = {label: i for i, label in enumerate(classes)}
-    label_columns = [(label, column[label]) for label in LABELS if label in column]
-    other = column.get("other", 0)
+    column, label_columns, other = _class_columns(tuple(classes))
     label_rules = _label_rules(rules.label_rules)
     decisions: list[DecidedRow] = []
     append = decisions.append
@@ -261,6 +260,17 @@ def decide_rows(
             )
         )
     return decisions
+
+
+@cache
+def _class_columns(
+    classes: tuple[str, ...],
+) -> tuple[dict[str, int], list[tuple[str, int]], int]:
+    """The column of each class, ``(label, column)`` in ``LABELS`` order, and the column
+    of ``other`` (0 without one): read once per class order, not once per call."""
+    column = {label: i for i, label in enumerate(classes)}
+    label_columns = [(label, column[label]) for label in LABELS if label in column]
+    return column, label_columns, column.get("other", 0)
 
 
 _LabelRuleRow = tuple[str, str, "frozenset[str] | None", "frozenset[str]", "int | None"]

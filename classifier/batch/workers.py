@@ -84,11 +84,14 @@ def start_workers(jobs: int, model_path: str) -> None:
 
 def stop_workers(jobs: int) -> None:
     """Stop the worker processes ``start_workers`` started (after an error or an
-    interruption), now."""
+    interruption before any chunk was labeled)."""
     executor = _executors.pop(jobs, None)
     if executor is not None:
+        # Gracefully: the workers finish loading, then exit. Cancelling or killing tasks
+        # submitted a moment ago races loky's manager thread (a KeyError or an
+        # InvalidStateError raised in that thread).
         with contextlib.suppress(Exception):
-            executor.shutdown(wait=False, kill_workers=True)
+            executor.shutdown(wait=True)
 
 
 def _label_in_worker(

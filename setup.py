@@ -50,7 +50,7 @@ def extensions() -> list:
         )
         return []
     return cythonize(
-        ["classifier/_fast.pyx", "classifier/_tok.pyx"],
+        ["classifier/_fast.pyx", "classifier/_tok.pyx", "classifier/_post.pyx"],
         compiler_directives={"language_level": "3"},
         quiet=True,
     )

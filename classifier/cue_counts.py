@@ -16,6 +16,9 @@ if TYPE_CHECKING:
 
 # Upper bound in days of each duration bucket but the last (">365d").
 _DURATION_BUCKETS = ((2, "<=2d"), (7, "3-7d"), (30, "8-30d"), (365, "31-365d"))
+DURATION_BUCKET_BOUNDS = tuple(upper for upper, _ in _DURATION_BUCKETS)
+# Every bucket, in the featurizer's column order.
+DURATION_BUCKET_NAMES = ("none", *(name for _, name in _DURATION_BUCKETS), ">365d")
 
 
 def duration_bucket(days: float | None) -> str:

@@ -5,13 +5,14 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from functools import cache
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from classifier.analysis import Analysis
 from classifier.config import LABELS, RANDOM_SEED, RULE_ALONE_WEIGHT
-from classifier.rules import RuleSet
+from classifier.rules import LabelRule, RuleSet
 from classifier.urgent import UrgentFinding, find_red_flags
 
 # scikit-learn and SciPy are imported where a pipeline is built or fitted: predicting
@@ -156,18 +157,30 @@ def decide(
     rules : RuleSet
         The loaded rules.
     """
-    column = {label: i for i, label in enumerate(classes)}
-    label_columns = [(label, column[label]) for label in LABELS if label in column]
-    other = column.get("other", 0)
-    label_rules = rules.label_rules
-    decisions = []
+    return [
+        Decision(classes[label], shown, urgent, notes)
+        for label, shown, urgent, notes in decide_rows(probabilities, classes, analyses, rules)
+    ]
+
+
+DecidedRow = tuple[int, dict[str, float], tuple[UrgentFinding, ...], tuple[str, ...]]
+
+
+def decide_rows(
+    probabilities: np.ndarray, classes: Sequence[str], analyses: Sequence[Analysis], rules: RuleSet
+) -> list[DecidedRow]:
+    """``decide`` as plain tuples: ``(label column, probabilities by label, red-flag
+    findings, notes)`` per text, for callers that build their own objects from them."""
+    column, label_columns, other = _class_columns(tuple(classes))
+    label_rules = _label_rules(rules.label_rules)
+    decisions: list[DecidedRow] = []
+    append = decisions.append
+    no_notes: tuple[str, ...] = ()
     # Plain floats, not a numpy row each: the same IEEE arithmetic in the same order
     # (numpy sums three values left to right too), at a fraction of the cost per text.
     for row, analysis in zip(
         np.asarray(probabilities, dtype=float).tolist(), analyses, strict=True
     ):
-        proba: list[float] = row.copy()
-        notes: list[str] = []
         findings = tuple(find_red_flags(analysis, rules))
         excluded: dict[str, str] = {}
         if not analysis.has_words:
@@ -175,37 +188,60 @@ def decide(
         if findings:
             excluded.setdefault("soreness", "an urgent text is never soreness")
         # Labels the guide rules out by definition; the label rules below are judgements.
-        definitional = set(excluded)
+        n_definitional = len(excluded)
         current = analysis.current_categories
-        for rule in label_rules:
-            if rule.excludes not in excluded and rule.applies(current, analysis.n_tokens):
-                excluded[rule.excludes] = rule.reason
+        n_tokens = analysis.n_tokens
+        for excludes, reason, if_any, unless_any, max_tokens in label_rules:
+            # LabelRule.applies, inlined: a few rules are tried on every text.
+            if (
+                excludes not in excluded
+                and (max_tokens is None or n_tokens <= max_tokens)
+                and (if_any is None or not current.isdisjoint(if_any))
+                and current.isdisjoint(unless_any)
+            ):
+                excluded[excludes] = reason
+        if not excluded:
+            # Nothing ruled out (most texts): only the normalisation below.
+            total = 0.0
+            for value in row:
+                total += value
+            proba = [value / total for value in row]
+            append(
+                (
+                    _argmax(proba),
+                    {label: proba[index] for label, index in label_columns},
+                    findings,
+                    no_notes,
+                )
+            )
+            continue
+        proba = row.copy()
+        notes: list[str] = []
         removed = 0.0
-        allowed: list[int] = []
-        if excluded:
-            for label, reason in excluded.items():
-                index = column.get(label)
-                if index is None or proba[index] == 0.0:
-                    continue
-                if _argmax(proba) == index:
-                    notes.append(f"not {label}: {reason}")
-                removed += proba[index]
-                proba[index] = 0.0
-            allowed = [i for label, i in column.items() if label not in excluded]
-            if removed > 0 and allowed:
-                share = removed / len(allowed)
-                for index in allowed:
-                    proba[index] += share
-            if not allowed:
-                proba = [0.0] * len(proba)
-                proba[other] = 1.0
+        for label, reason in excluded.items():
+            index = column.get(label)
+            if index is None or proba[index] == 0.0:
+                continue
+            if _argmax(proba) == index:
+                notes.append(f"not {label}: {reason}")
+            removed += proba[index]
+            proba[index] = 0.0
+        allowed = [i for label, i in column.items() if label not in excluded]
+        if removed > 0 and allowed:
+            share = removed / len(allowed)
+            for index in allowed:
+                proba[index] += share
+        if not allowed:
+            proba = [0.0] * len(proba)
+            proba[other] = 1.0
         total = 0.0
         for value in proba:
             total += value
         proba = [value / total for value in proba]
-        if removed > 0 and len(allowed) == 1 and len(excluded) > len(definitional):
+        if removed > 0 and len(allowed) == 1 and len(excluded) > n_definitional:
             # A label rule decided the label alone: keep the model's doubt in the answer,
             # among the labels the guide does not rule out by definition.
+            definitional = set(list(excluded)[:n_definitional])
             model = [0.0 if classes[i] in definitional else value for i, value in enumerate(row)]
             total = 0.0
             for value in model:
@@ -215,15 +251,64 @@ def decide(
                     RULE_ALONE_WEIGHT * value + (1.0 - RULE_ALONE_WEIGHT) * (own / total)
                     for value, own in zip(proba, model, strict=True)
                 ]
-        decisions.append(
-            Decision(
-                label=classes[_argmax(proba)],
-                probabilities={label: proba[index] for label, index in label_columns},
-                urgent=findings,
-                notes=tuple(notes),
+        append(
+            (
+                _argmax(proba),
+                {label: proba[index] for label, index in label_columns},
+                findings,
+                tuple(notes),
             )
         )
     return decisions
+
+
+@cache
+def _class_columns(
+    classes: tuple[str, ...],
+) -> tuple[dict[str, int], list[tuple[str, int]], int]:
+    """The column of each class, ``(label, column)`` in ``LABELS`` order, and the column
+    of ``other`` (0 without one): read once per class order, not once per call."""
+    column = {label: i for i, label in enumerate(classes)}
+    label_columns = [(label, column[label]) for label in LABELS if label in column]
+    return column, label_columns, column.get("other", 0)
+
+
+_LabelRuleRow = tuple[str, str, "frozenset[str] | None", "frozenset[str]", "int | None"]
+
+
+# id of a label_rules tuple -> (that tuple, its rows); the tuple is kept so its id is not reused.
+_LABEL_RULE_ROWS: dict[int, tuple[Any, tuple[_LabelRuleRow, ...]]] = {}
+
+
+def _label_rules(label_rules: tuple[LabelRule, ...]) -> tuple[_LabelRuleRow, ...]:
+    """The label rules in file order as ``(excludes, reason, if_any or None, unless_any,
+    max_tokens)``: what ``LabelRule.applies`` reads, as sets built once.
+
+    Kept by the identity of the rules tuple, not by the ``RuleSet`` (rule sets compare by
+    their files' fingerprint, and one with its label rules replaced has the same) nor by
+    the rules' value (hashing them costs more than deciding one short text).
+    """
+    cached = _LABEL_RULE_ROWS.get(id(label_rules))
+    if cached is not None and cached[0] is label_rules:
+        return cached[1]
+    rows = _label_rule_rows(label_rules)
+    if len(_LABEL_RULE_ROWS) > 64:
+        _LABEL_RULE_ROWS.clear()
+    _LABEL_RULE_ROWS[id(label_rules)] = (label_rules, rows)
+    return rows
+
+
+def _label_rule_rows(label_rules: tuple[LabelRule, ...]) -> tuple[_LabelRuleRow, ...]:
+    return tuple(
+        (
+            rule.excludes,
+            rule.reason,
+            frozenset(rule.if_any) if rule.if_any else None,
+            frozenset(rule.unless_any),
+            rule.max_tokens,
+        )
+        for rule in label_rules
+    )
 
 
 def _argmax(values: list[float]) -> int:

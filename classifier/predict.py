@@ -13,6 +13,7 @@ from dataclasses import asdict, dataclass
 from datetime import date
 from functools import cache
 from itertools import islice
+from operator import attrgetter
 from pathlib import Path
 from typing import Any
 
@@ -27,9 +28,14 @@ import_spacy_without_cli()
 from classifier.analysis import NOTE_NOT_ENGLISH, Analysis, analyze_many  # noqa: E402
 from classifier.config import LABELS  # noqa: E402
 from classifier.context import Cue  # noqa: E402
-from classifier.lean import LeanModel, UnsupportedModel  # noqa: E402
-from classifier.model import decide  # noqa: E402
-from classifier.registry import ModelError, ModelRef, load_pipeline, resolve  # noqa: E402
+from classifier.lean import (  # noqa: E402
+    LeanModel,
+    UnsupportedModel,
+    ensure_model,
+    post_module,
+)
+from classifier.model import decide_rows  # noqa: E402
+from classifier.registry import ModelError, ModelRef, load_pipeline  # noqa: E402
 from classifier.rules import RuleSet, load_rules  # noqa: E402
 
 # Cue groups that explain a decision; sites and helper cues are left out of the evidence.
@@ -95,6 +101,19 @@ class Prediction:
         return data
 
 
+# The slots' own setters, in field order: a frozen dataclass's __init__ sets each field
+# through object.__setattr__, which costs more than the rest of building a prediction.
+_PREDICTION_SETTERS = tuple(getattr(Prediction, name).__set__ for name in Prediction.__slots__)
+
+
+def _new_prediction(*values: Any) -> Prediction:
+    """``Prediction(*values)`` (values in field order), built without its __init__."""
+    prediction = object.__new__(Prediction)
+    for setter, value in zip(_PREDICTION_SETTERS, values, strict=True):
+        setter(prediction, value)
+    return prediction
+
+
 @cache
 def _hidden_categories(rules: RuleSet) -> frozenset[str]:
     """Cue categories left out of the evidence: sites, helpers, derived complaints."""
@@ -106,32 +125,49 @@ def _hidden_categories(rules: RuleSet) -> frozenset[str]:
 
 def evidence_of(analysis: Analysis, rules: RuleSet) -> tuple[str, ...]:
     """Readable evidence: cues in text order (one per span), then the durations."""
+    if not analysis.cues and not analysis.durations:
+        return ()
     hidden = _hidden_categories(rules)
-    shown: list[str] = []
+    compiled = post_module()
+    if compiled is not None:
+        return compiled.evidence(analysis.cues, analysis.durations, hidden, MAX_EVIDENCE)
+    return evidence_python(analysis, hidden)
+
+
+def evidence_python(analysis: Analysis, hidden: frozenset[str]) -> tuple[str, ...]:
+    """``evidence_of`` in Python (``classifier._post.evidence`` is the compiled form)."""
+    cues, mentions = analysis.cues, analysis.durations
+    durations = [(m.start, m.end) for m in mentions] if mentions else None
     spans: list[Cue] = []
-    durations = [(m.start, m.end) for m in analysis.durations]
-    for cue in analysis.cues:
+    for cue in cues:
         if cue.category in hidden:
             continue
-        if any(start <= cue.start_char and cue.end_char <= end for start, end in durations):
-            continue  # shown with its duration below
-        if any(cue.start >= s.start and cue.end <= s.end for s in spans):
-            continue
-        spans = [s for s in spans if not (s.start >= cue.start and s.end <= cue.end)]
+        if durations is not None:
+            start_char, end_char = cue.start_char, cue.end_char
+            if any(start <= start_char and end_char <= end for start, end in durations):
+                continue  # shown with its duration below
+        start, end = cue.start, cue.end
+        if spans:
+            if any(start >= s.start and end <= s.end for s in spans):
+                continue
+            spans = [s for s in spans if not (s.start >= start and s.end <= end)]
         spans.append(cue)
+    if len(spans) > 1:
+        spans.sort(key=_cue_start)
     # Interned: the same few hundred cue words recur in every batch, and a million
     # predictions kept in a list should hold one copy of "sore", not a million.
-    for cue in sorted(spans, key=lambda c: c.start):
-        text = sys.intern(cue.describe())
-        if text not in shown:
-            shown.append(text)
-    for mention in analysis.durations:
-        text = sys.intern(mention.describe())
-        if text not in shown:
-            shown.append(text)
+    shown: list[str] = []
+    seen: set[str] = set()
+    for text in [*(c.describe() for c in spans), *(m.describe() for m in mentions)]:
+        if text not in seen:
+            seen.add(text)
+            shown.append(sys.intern(text))
     if len(shown) > MAX_EVIDENCE:
         shown = [*shown[:MAX_EVIDENCE], f"... and {len(shown) - MAX_EVIDENCE} more"]
     return tuple(shown)
+
+
+_cue_start = attrgetter("start")
 
 
 def evidence_spans(analysis: Analysis, rules: RuleSet) -> list[tuple[int, int, str]]:
@@ -290,33 +326,46 @@ class Classifier:
         """Predictions for texts that were already analysed."""
         if not analyses:
             return []
-        decisions = decide(self.probabilities(analyses), self.classes, analyses, self.rules)
-        predictions = []
-        thresholds, version, rules = self.thresholds, self.version, self.rules
-        for analysis, decision in zip(analyses, decisions, strict=True):
-            confidence = decision.probabilities[decision.label]
-            unusable = not analysis.has_words or NOTE_NOT_ENGLISH in analysis.notes
-            unsure = confidence < thresholds[decision.label]
-            needs_review = unsure or unusable
-            notes = [*analysis.notes, *decision.notes]
+        rows = decide_rows(self.probabilities(analyses), self.classes, analyses, self.rules)
+        predictions: list[Prediction] = []
+        append = predictions.append
+        classes, thresholds, version = self.classes, self.thresholds, self.version
+        rules = self.rules
+        compiled, hidden = post_module(), _hidden_categories(rules)
+        for analysis, (column, probabilities, findings, decision_notes) in zip(
+            analyses, rows, strict=True
+        ):
+            label = classes[column]
+            confidence = probabilities[label]
+            notes = analysis.notes
+            unusable = not analysis.has_words or NOTE_NOT_ENGLISH in notes
+            unsure = confidence < thresholds[label]
             if unsure:
-                notes.append(
+                notes = (
+                    *notes,
+                    *decision_notes,
                     f"confidence {confidence:.2f} is below the review threshold for "
-                    f"{decision.label} ({thresholds[decision.label]:.2f})"
+                    f"{label} ({thresholds[label]:.2f})",
                 )
-            predictions.append(
-                Prediction(
-                    label=decision.label,
-                    probabilities=decision.probabilities,
-                    confidence=confidence,
-                    urgent=bool(decision.urgent),
-                    urgent_reasons=tuple(f.describe() for f in decision.urgent),
-                    urgent_flags=tuple(f.flag for f in decision.urgent),
-                    evidence=evidence_of(analysis, rules),
-                    duration_days=analysis.duration_days,
-                    needs_review=needs_review,
-                    notes=tuple(notes),
-                    model_version=version,
+            elif decision_notes or type(notes) is not tuple:
+                notes = (*notes, *decision_notes)
+            append(
+                _new_prediction(
+                    label,
+                    probabilities,
+                    confidence,
+                    bool(findings),
+                    tuple([f.describe() for f in findings]) if findings else (),
+                    tuple([f.flag for f in findings]) if findings else (),
+                    (
+                        compiled.evidence(analysis.cues, analysis.durations, hidden, MAX_EVIDENCE)
+                        if compiled is not None
+                        else evidence_python(analysis, hidden)
+                    ),
+                    analysis.duration_days,
+                    unsure or unusable,
+                    notes,
+                    version,
                 )
             )
         return predictions
@@ -414,8 +463,8 @@ class Classifier:
         iterator = iter(texts)
         while chunk := list(islice(iterator, DEFAULT_CHUNK_SIZE)):
             analyses = analyze_many(chunk)
-            decisions = decide(self.probabilities(analyses), self.classes, analyses, self.rules)
-            rows.extend([d.probabilities[label] for label in LABELS] for d in decisions)
+            decided = decide_rows(self.probabilities(analyses), self.classes, analyses, self.rules)
+            rows.extend([shown[label] for label in LABELS] for _, shown, _, _ in decided)
         return np.array(rows, dtype=float).reshape(len(rows), len(LABELS))
 
 
@@ -446,34 +495,6 @@ def _lean_from_file(ref: ModelRef) -> LeanModel | None:
 
 _default: dict[str, Classifier] = {}
 _lock = threading.Lock()
-
-
-def ensure_model(model: str | Path | None = None, root: Path | None = None) -> ModelRef:
-    """Find ``model`` without loading it: a version, directory or file; by default the
-    registry's ``CURRENT`` version, or the default model shipped inside the package when
-    the registry has none (a fresh install never trains first). ``"shipped"`` names the
-    shipped model explicitly. A registry that holds versions but no ``CURRENT`` is an
-    error naming the fix, never a silent switch that would bypass the promotion gate.
-    """
-    from classifier.config import SHIPPED_MODEL_NAME
-    from classifier.ship import shipped_ref
-
-    if model is not None and str(model) == SHIPPED_MODEL_NAME:
-        shipped = shipped_ref()
-        if shipped is None:
-            raise ModelError("this installation of painclf has no shipped model")
-        return shipped
-    try:
-        return resolve(model, root)
-    except ModelError:
-        from classifier.registry import current_version, has_versions
-
-        if model is not None or current_version(root) is not None or has_versions(root):
-            raise
-        shipped = shipped_ref()
-        if shipped is None:
-            raise
-        return shipped
 
 
 def get_classifier(model: str | Path | None = None) -> Classifier:

@@ -31,7 +31,7 @@ from classifier.batch.formats import FileFormat, format_from_name, split_name
 from classifier.batch.frame import combine, empty_outputs, renamed_inputs
 from classifier.batch.readers import Source, open_source
 from classifier.batch.summary import LabelSummary
-from classifier.batch.workers import labeled_chunks
+from classifier.batch.workers import labeled_chunks, start_workers, stop_workers
 from classifier.batch.writers import OutputLock, Sink, StdoutSink, output_schema
 from classifier.config import LABELS, MAX_TEXT_CHARS
 
@@ -214,6 +214,7 @@ def label_file(
         raise LabelError(f"cannot split by {split_by!r}; choose from {', '.join(SPLIT_BY)}")
     source, input_path = open_source(input, input_format, chunk_size)
     run: _Run | None = None
+    started_workers = False
     try:
         plan = _plan(source, input, input_path, output, text_columns, split_by, report, force)
         if plan.lock is not None:
@@ -224,6 +225,9 @@ def label_file(
                 "stdin cannot be read twice, stdout cannot be rewound"
             )
         model_path, model_version, classifier = _load_model(model, classifier, jobs)
+        if jobs > 1 and model_path is not None:
+            started_workers = True
+            start_workers(jobs, model_path)
         run = _Run(plan, source, _open_sinks(plan, source), str(input), model_version)
         fingerprint = _fingerprint(
             input_path,
@@ -250,6 +254,8 @@ def label_file(
             write_report(summary, plan.report)
         return summary
     except BaseException as error:
+        if started_workers:
+            stop_workers(jobs)
         if run is not None:
             run.abandon(keep_for_resume=isinstance(error, KeyboardInterrupt))
         if isinstance(error, OSError):
@@ -320,12 +326,17 @@ def _load_model(
     """The model's path (for worker processes), its version, and the loaded classifier."""
     if classifier is not None:
         return None, classifier.version, classifier
-    from classifier.predict import ensure_model, get_classifier
+    # Found without importing classifier.predict (spaCy, the analysis): with worker
+    # processes only the workers need the model, and the main process predicts nothing.
+    from classifier.lean import ensure_model
 
     ref = ensure_model(model)
     model_path = str(ref.path.resolve())
-    # With worker processes only the workers need the model in memory.
-    return model_path, ref.version, get_classifier(model_path) if jobs <= 1 else None
+    if jobs > 1:
+        return model_path, ref.version, None
+    from classifier.predict import get_classifier
+
+    return model_path, ref.version, get_classifier(model_path)
 
 
 def _open_sinks(plan: _Plan, source: Source) -> dict[str, Sink]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import threading
 import time
@@ -20,6 +21,8 @@ if TYPE_CHECKING:
 
 
 _worker_classifiers: dict[str, Classifier] = {}
+# The executor of each --jobs count started in this process (see stop_workers).
+_executors: dict[int, Any] = {}
 # How often a worker checks that the process that started it is still alive.
 PARENT_CHECK_SECONDS = 0.5
 
@@ -41,6 +44,56 @@ def watch_parent(parent_pid: int, interval: float = PARENT_CHECK_SECONDS) -> Non
     threading.Thread(target=watch, name="painclf-watch-parent", daemon=True).start()
 
 
+def _worker_classifier(model: str) -> Classifier:
+    """The model ``model`` (a path) in this worker process, loaded on first use."""
+    if model not in _worker_classifiers:
+        from classifier.predict import Classifier, settle
+
+        _worker_classifiers[model] = Classifier.load(model)
+        settle()  # build the text pipeline, then keep the loaded heap out of the GC's way
+    return _worker_classifiers[model]
+
+
+def _load_in_worker(model: str) -> None:
+    """A worker's first task (``start_workers``): load the model before any chunk comes."""
+    _worker_classifier(model)
+
+
+def _executor(jobs: int) -> Any:
+    """The worker processes (loky's reusable executor: the same processes on every call)."""
+    from joblib.externals.loky import get_reusable_executor
+
+    executor = get_reusable_executor(
+        max_workers=jobs, initializer=watch_parent, initargs=(os.getpid(),)
+    )
+    _executors[jobs] = executor
+    return executor
+
+
+def start_workers(jobs: int, model_path: str) -> None:
+    """Start the ``jobs`` worker processes now and have each load the model.
+
+    A worker's start-up (imports, the model, the text pipeline: several seconds) then
+    runs while the main process opens the outputs and reads the first chunks, instead
+    of after it: with two workers the start-up is a large part of a run of 100,000 rows.
+    """
+    executor = _executor(jobs)
+    for _ in range(jobs):
+        executor.submit(_load_in_worker, model_path)
+
+
+def stop_workers(jobs: int) -> None:
+    """Stop the worker processes ``start_workers`` started (after an error or an
+    interruption before any chunk was labeled)."""
+    executor = _executors.pop(jobs, None)
+    if executor is not None:
+        # Gracefully: the workers finish loading, then exit. Cancelling or killing tasks
+        # submitted a moment ago races loky's manager thread (a KeyError or an
+        # InvalidStateError raised in that thread).
+        with contextlib.suppress(Exception):
+            executor.shutdown(wait=True)
+
+
 def _label_in_worker(
     frame: pd.DataFrame,
     text_columns: list[Any],
@@ -51,15 +104,7 @@ def _label_in_worker(
     fallback_columns: list[Any],
 ) -> pd.DataFrame:
     """Label one chunk in a worker process; the model is loaded once per process."""
-    if isinstance(model, str):
-        if model not in _worker_classifiers:
-            from classifier.predict import Classifier, settle
-
-            _worker_classifiers[model] = Classifier.load(model)
-            settle()  # build the text pipeline, then keep the loaded heap out of the GC's way
-        classifier = _worker_classifiers[model]
-    else:
-        classifier = model
+    classifier = _worker_classifier(model) if isinstance(model, str) else model
     return label_outputs(
         frame,
         text_columns,
@@ -107,11 +152,7 @@ def labeled_chunks(
                 ),
             )
         return
-    from joblib.externals.loky import get_reusable_executor
-
-    executor = get_reusable_executor(
-        max_workers=jobs, initializer=watch_parent, initargs=(os.getpid(),)
-    )
+    executor = _executor(jobs)
     model = model_path if model_path is not None else classifier
     assert model is not None, "worker processes need a model path or a classifier"
     pending: deque[tuple[Chunk, Any]] = deque()

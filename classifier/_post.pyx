@@ -284,7 +284,9 @@ cdef class CompiledModel:
             if modifiers:
                 columns = self.modifier_columns.get(category)
                 if columns is not None:
-                    for modifier in modifiers:
+                    # Sorted: a set's order follows PYTHONHASHSEED, and the order of the
+                    # sums decides the last bit of a probability.
+                    for modifier in (sorted(modifiers) if len(modifiers) > 1 else modifiers):
                         found = (<dict>columns).get(modifier)
                         if found is not None:
                             n_entries = _add(entries, position, n_entries, <int>found, 1)

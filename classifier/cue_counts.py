@@ -62,7 +62,10 @@ def cue_counts(
     counts: dict[int, int] = {}
     for cue in analysis.cues:
         category = cue.category
-        for modifier in cue.modifiers:
+        modifiers = cue.modifiers
+        # Sorted: a set's order follows PYTHONHASHSEED, and the order of the sums
+        # decides the last bit of a probability.
+        for modifier in sorted(modifiers) if len(modifiers) > 1 else modifiers:
             column = cue_columns.get((category, modifier))
             if column is not None:
                 counts[column] = counts.get(column, 0) + 1

@@ -507,7 +507,8 @@ def apply_context(
 
 
 cdef inline bint _match_after(Py_ssize_t a, Py_ssize_t b, int64_t* starts, int64_t* ends):
-    """Whether match ``a`` sorts strictly after match ``b`` by (start - end, start)."""
+    """Whether match (or span) ``a`` sorts strictly after ``b`` by (start - end, start):
+    longest first, then leftmost."""
     cdef int64_t key_a = starts[a] - ends[a]
     cdef int64_t key_b = starts[b] - ends[b]
     if key_a != key_b:
@@ -638,7 +639,7 @@ def resolve_cues(
         for i in range(a + 1, b):
             k = grouped[i]
             j = i - 1
-            while j >= a and _span_after(grouped[j], k, m_start.data(), m_end.data()):
+            while j >= a and _match_after(grouped[j], k, m_start.data(), m_end.data()):
                 grouped[j + 1] = grouped[j]
                 j -= 1
             grouped[j + 1] = k
@@ -723,15 +724,6 @@ def resolve_cues(
             )
         )
     return cues
-
-
-cdef inline bint _span_after(Py_ssize_t a, Py_ssize_t b, int64_t* starts, int64_t* ends):
-    """Whether span ``a`` sorts strictly after span ``b`` by (start - end, start)."""
-    cdef int64_t key_a = starts[a] - ends[a]
-    cdef int64_t key_b = starts[b] - ends[b]
-    if key_a != key_b:
-        return key_a > key_b
-    return starts[a] > starts[b]
 
 
 _NOT_CURRENT = frozenset({"NEGATED", "HYPOTHETICAL", "HISTORICAL"})

@@ -127,8 +127,11 @@ def evidence_of(analysis: Analysis, rules: RuleSet) -> tuple[str, ...]:
     """Readable evidence: cues in text order (one per span), then the durations."""
     if not analysis.cues and not analysis.durations:
         return ()
-    hidden = _hidden_categories(rules)
-    compiled = post_module()
+    return _evidence(analysis, _hidden_categories(rules), post_module())
+
+
+def _evidence(analysis: Analysis, hidden: frozenset[str], compiled: Any) -> tuple[str, ...]:
+    """The evidence by the compiled builder when there is one, else in Python."""
     if compiled is not None:
         return compiled.evidence(analysis.cues, analysis.durations, hidden, MAX_EVIDENCE)
     return evidence_python(analysis, hidden)
@@ -357,11 +360,7 @@ class Classifier:
                     bool(findings),
                     tuple([f.describe() for f in findings]) if findings else (),
                     tuple([f.flag for f in findings]) if findings else (),
-                    (
-                        compiled.evidence(analysis.cues, analysis.durations, hidden, MAX_EVIDENCE)
-                        if compiled is not None
-                        else evidence_python(analysis, hidden)
-                    ),
+                    _evidence(analysis, hidden, compiled),
                     analysis.duration_days,
                     unsure or unusable,
                     notes,

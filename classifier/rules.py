@@ -356,7 +356,9 @@ class UrgentRule:
     sentence that reports a longer duration and no worsening is long-standing and
     stable, so it does not count. With ``new_complaint_days``, the required
     complaint must be new: a text whose complaint has lasted longer, with nothing
-    new or worse, raises no flag ("history of cancer, with *new* back pain").
+    new or worse, raises no flag ("history of cancer, with *new* back pain"). With
+    ``background``, the cue names a standing condition (cancer, osteoporosis, steroid
+    use), so a duration in its own sentence dates the condition, not the complaint.
     """
 
     flag: str
@@ -366,30 +368,39 @@ class UrgentRule:
     historical_ok: bool = False
     stable_after_days: int | None = None
     new_complaint_days: int | None = None
+    background: bool = False
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any], where: str = "urgent rule") -> UrgentRule:
         _check_keys(
             data,
             {"flag", "reason", "cues"},
-            {"requires", "historical_ok", "stable_after_days", "new_complaint_days", "comment"},
+            {
+                "requires",
+                "historical_ok",
+                "stable_after_days",
+                "new_complaint_days",
+                "background",
+                "comment",
+            },
             where,
         )
         for key in ("stable_after_days", "new_complaint_days"):
             value = data.get(key)
             if value is not None and (not isinstance(value, int) or value < 1):
                 raise RuleError(f"{where}: '{key}' must be a positive integer")
-        historical_ok = data.get("historical_ok", False)
-        if not isinstance(historical_ok, bool):
-            raise RuleError(f"{where}: 'historical_ok' must be true or false")
+        for key in ("historical_ok", "background"):
+            if not isinstance(data.get(key, False), bool):
+                raise RuleError(f"{where}: '{key}' must be true or false")
         return cls(
             flag=str(data["flag"]),
             reason=str(data["reason"]),
             cues=_str_list(data["cues"], where, "cues"),
             requires=_str_list(data.get("requires", []), where, "requires", allow_empty=True),
-            historical_ok=historical_ok,
+            historical_ok=data.get("historical_ok", False),
             stable_after_days=data.get("stable_after_days"),
             new_complaint_days=data.get("new_complaint_days"),
+            background=data.get("background", False),
         )
 
     def to_dict(self) -> dict[str, Any]:
@@ -402,6 +413,8 @@ class UrgentRule:
             data["stable_after_days"] = self.stable_after_days
         if self.new_complaint_days is not None:
             data["new_complaint_days"] = self.new_complaint_days
+        if self.background:
+            data["background"] = True
         return data
 
 

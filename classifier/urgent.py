@@ -8,11 +8,13 @@ about, and, for flags marked ``stable_after_days``, not long-standing and stable
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from functools import cache
 
-from classifier.analysis import Analysis
+from classifier.analysis import SEDENTARY, Analysis
 from classifier.context import Cue
+from classifier.duration import DurationMention, duration_days
 from classifier.rules import RuleSet, UrgentRule
 
 # Cues that say someone has a complaint; used to tell whose complaint a text is about.
@@ -20,6 +22,8 @@ COMPLAINT_CATEGORIES = frozenset(
     {"spine_complaint", "msk_complaint", "pain_word", "soreness_word", "sharp_quality"}
 )
 CHANGE_CATEGORIES = frozenset({"worsening", "onset_new"})
+# A duration this short (in days) in a red flag's sentence dates the flag to the last days.
+RECENT_DAYS = 14
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,17 +84,63 @@ def _long_standing(cue: Cue, analysis: Analysis, days: int) -> bool:
     )
     if not long_ago:
         return False
+    if any(
+        # "a bad back for years, but since the weekend his leg keeps giving way": the
+        # sentence also dates something to the last days, so the flag is new.
+        mention.days <= RECENT_DAYS
+        and mention.kind in ("span", "ago")
+        and analysis.sentence_of_char(mention.start) == cue.sentence
+        for mention in analysis.durations
+    ):
+        return False
     return not any(
         c.is_current and c.category in CHANGE_CATEGORIES and c.sentence == cue.sentence
         for c in analysis.cues
     )
 
 
-def _complaint_is_old(analysis: Analysis, days: int) -> bool:
-    """The complaint has lasted more than ``days`` and nothing is new or worse."""
+def _complaint_is_old(analysis: Analysis, days: int, flag_categories: frozenset[str]) -> bool:
+    """The complaint has lasted more than ``days`` and nothing is new or worse.
+
+    For a flag that names a standing condition (``background``: cancer, osteoporosis, steroid
+    use), a duration nearer to the condition's cue (``flag_categories``) than to any
+    complaint dates the condition, not the complaint: in "treated for prostate cancer four
+    years ago. This month he started getting a deep ache in his back" the back pain is new;
+    in "I had cancer twenty years ago and my back pain has been the same for ten years" it
+    is not.
+    """
     if analysis.duration_days is None or analysis.duration_days <= days:
         return False
+    conditions = [c for c in analysis.cues if c.category in flag_categories]
+    if conditions:
+        complaints = [
+            c for c in analysis.cues if c.category in COMPLAINT_CATEGORIES and c.is_current
+        ]
+        sedentary = _sedentary_sentences(analysis)
+        mentions = [
+            m
+            for m in analysis.durations
+            if analysis.sentence_of_char(m.start) not in sedentary
+            and _char_gap(m, complaints) <= _char_gap(m, conditions)
+        ]
+        complaint_days = duration_days(mentions)
+        if complaint_days is None or complaint_days <= days:
+            return False
     return not analysis.current_categories.intersection(CHANGE_CATEGORIES)
+
+
+def _char_gap(mention: DurationMention, cues: list[Cue]) -> float:
+    """Characters between a duration and the nearest of ``cues`` (infinite without cues)."""
+    return min(
+        (max(cue.start_char - mention.end, mention.start - cue.end_char, 0) for cue in cues),
+        default=math.inf,
+    )
+
+
+def _sedentary_sentences(analysis: Analysis) -> set[int]:
+    """Sentences of a current sedentary cue: their durations are the rest before an activity
+    (as in ``Analysis.duration_days``)."""
+    return {c.sentence for c in analysis.cues if c.category in SEDENTARY and c.is_current}
 
 
 def _counts(cue: Cue, rule: UrgentRule, analysis: Analysis, other_person_ok: bool) -> bool:
@@ -148,7 +198,11 @@ def find_red_flags(analysis: Analysis, rules: RuleSet) -> list[UrgentFinding]:
             continue
         if rule.requires and not current.intersection(rule.requires):
             continue
-        if rule.new_complaint_days and _complaint_is_old(analysis, rule.new_complaint_days):
+        if rule.new_complaint_days and _complaint_is_old(
+            analysis,
+            rule.new_complaint_days,
+            frozenset(rule.cues) if rule.background else frozenset(),
+        ):
             continue
         for cue in analysis.cues:
             if cue.category in rule.cues and _counts(cue, rule, analysis, other_person_ok):

@@ -306,7 +306,7 @@ def test_a_finding_names_the_reason_and_the_words(rules: RuleSet) -> None:
     [
         ("My back is agony and I have a fever of 39.5 since last night", "fever of 39.5"),
         ("He came off his motorbike an hour ago and his back hurts", "came off his motorbike"),
-        ("Out of nowhere my face is drooping on one side", "face is drooping"),
+        ("Out of nowhere my face is drooping on one side", "my face is drooping"),
     ],
 )
 def test_describe_quotes_the_matched_words(rules: RuleSet, text: str, words: str) -> None:
@@ -343,6 +343,41 @@ def test_a_text_without_red_flags_has_no_findings(rules: RuleSet, text: str) -> 
         ("major_trauma", "Crashed my bike on the descent today and my shoulder is agony"),
         ("major_trauma", "Got doored on my bike this morning, my knee is swollen"),
         ("major_trauma", "Went over the handlebars on a trail this afternoon, neck is stiff"),
+        # Patient-question wording: a body function and the way it fails, near each other.
+        ("bladder_bowel", "Since Friday I strain for ages and only a dribble of pee comes out"),
+        ("bladder_bowel", "I keep leaking urine whenever I get up from a chair, back is bad"),
+        ("bladder_bowel", "Twice this week I could not hold back my bowels and my back aches"),
+        ("limb_weakness", "For a week my right knee has started to buckle when I walk"),
+        ("limb_weakness", "My left foot hangs down and scrapes the floor since the weekend"),
+        ("limb_weakness", "He keeps dropping his cup since Monday and his neck is sore"),
+        (
+            "limb_weakness",
+            "My back has been bad for years, but since Sunday my leg keeps giving way",
+        ),
+        ("stroke", "His words came out all garbled at breakfast"),
+        ("stroke", "Mum's mouth started to droop on one side an hour ago"),
+        (
+            "night_rest_pain",
+            "The back pain is there every night and nothing, not the sofa or the bed, helps",
+        ),
+        ("suicide_self_harm", "He told me he would rather be dead than go on like this"),
+        ("suicide_self_harm", "I have been looking up ways to end it, the back pain never stops"),
+        ("heavy_bleeding", "She is soaking through a pad every hour and feels faint"),
+        ("fever_infection", "My lower back aches and I have the shakes, teeth chattering"),
+        (
+            "fever_infection",
+            "Her back hurts and she won't let us touch it, she has a temperature of 39",
+        ),
+        ("major_trauma", "A lorry shunted us from behind at the lights, my neck hurts"),
+        ("major_trauma", "Cracked my head on the cupboard door and felt dizzy and sick after"),
+        ("major_trauma", "My horse threw me yesterday and my lower back is swollen"),
+        ("saddle_numbness", "Since yesterday my bum cheeks feel like the dentist numbed them"),
+        (
+            "cancer_weight_loss",
+            "I was treated for bowel cancer six years ago. This week a new ache started in my back",
+        ),
+        ("cancer_weight_loss", "Gone from 80 to 72 kg since summer without dieting, my back aches"),
+        ("osteoporosis_steroids", "On cortisone pills for years and now a sudden pain in my back"),
     ],
 )
 def test_a_red_flag_is_found_in_other_words(flag: str, text: str) -> None:
@@ -369,6 +404,13 @@ def test_a_red_flag_is_found_in_other_words(flag: str, text: str) -> None:
         "What if I crash my bike on the group ride? Any tips for descending?",
         "A taxi nearly hit me on my bike this morning, legs are tired from the commute",
         "I almost fell off the ladder yesterday but caught the gutter, my arms are sore",
+        "My feet slap the ground when I run, is my form off?",
+        "I feel like I've been hit by a bus after leg day, everything is sore",
+        "Still feel full from dinner, skipping the evening run, legs are sore",
+        "I strain on the toilet since the new pills, my back is a bit sore from the gym",
+        "My grip is going on the last set of pull ups, forearms are sore",
+        "Nothing like a long run, it helps me sleep at night, quads are sore",
+        "I used to get out of breath after one flight of stairs, now I run 5k",
     ],
 )
 def test_fitness_talk_is_not_a_red_flag(text: str) -> None:

@@ -32,9 +32,15 @@ from __future__ import annotations
 
 import bisect
 import datetime
+import importlib
 import re
+import warnings
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
+from functools import cache
+from typing import Any
+
+from classifier.fastpath import compiled
 
 __all__ = ["DurationMention", "duration_days", "find_durations"]
 
@@ -484,6 +490,7 @@ def _handle_since_year(match: re.Match[str], today: datetime.date) -> _Result:
 _LOOK_AHEAD = 80
 _BEFORE_QUANTITY = 100  # "about two and a half weeks ago": the quantity precedes the anchor
 _BEFORE_PHRASE = 20  # "over the last 2 weeks", "today is day 3": a few words precede it
+_TAIL_LOOK_BACK = 24  # how far before an anchor the quantity it needs must end
 _ANCHOR_FOR = _compile(r"\bfor\b")
 _ANCHOR_SINCE = _compile(r"\bsince\b")
 _ANCHOR_FOR_SINCE = _compile(r"\b(?:for|since)\b")
@@ -630,7 +637,7 @@ class _Rule:
         for start, end in spans:
             if (
                 self.quantity_before
-                and _QUANTITY_TAIL.search(text, max(0, start - 24), start) is None
+                and _QUANTITY_TAIL.search(text, max(0, start - _TAIL_LOOK_BACK), start) is None
             ):
                 continue
             low, high = (
@@ -796,6 +803,52 @@ class DurationMention:
         return f"{label} (~{amount}{suffix})"
 
 
+@cache
+def _compiled_scanner() -> Any:
+    """The rules compiled into ``classifier._dur.Scanner``, or None on the pure-Python path
+    (``PAINCLF_PURE_PYTHON=1``) and when the module was not built (with a warning)."""
+    if compiled() is None:
+        return None
+    try:
+        module = importlib.import_module("classifier._dur")
+    except ImportError as error:
+        warnings.warn(
+            f"painclf's compiled duration rules are not available ({error}); the pure-Python "
+            "rules are used instead (same results). Reinstall with a C compiler "
+            "(`pip install -e .`).",
+            RuntimeWarning,
+            stacklevel=3,
+        )
+        return None
+    return module.Scanner(
+        [
+            (
+                rule.pattern,
+                rule.handle,
+                rule.gates,
+                rule.anchor,
+                rule.at_anchor,
+                rule.look_back,
+                rule.quantity_before,
+            )
+            for rule in _RULES
+        ],
+        _STARTS,
+        _STEMS,
+        _QUANTITY_TAIL,
+        _LOOK_AHEAD,
+        _TAIL_LOOK_BACK,
+        _MAX_DAYS,
+        AGO,
+        _WEAK_ONSETS,
+        _lower,
+        _find_durations_python,
+        DurationMention,
+        datetime.date.today,
+        datetime.datetime,
+    )
+
+
 def find_durations(text: str, today: datetime.date | None = None) -> list[DurationMention]:
     """Find the duration mentions in ``text``.
 
@@ -820,6 +873,15 @@ def find_durations(text: str, today: datetime.date | None = None) -> list[Durati
     TypeError
         If ``text`` is not a ``str``.
     """
+    scanner = _compiled_scanner()
+    if scanner is not None:
+        return scanner.find(text, today)
+    return _find_durations_python(text, today)
+
+
+def _find_durations_python(text: str, today: datetime.date | None = None) -> list[DurationMention]:
+    """``find_durations`` in pure Python: the reference the compiled scanner is tested
+    against (``classifier._dur`` runs the same rules, regex calls and handlers)."""
     if not isinstance(text, str):
         raise TypeError(f"text must be str, not {type(text).__name__}")
     if not text:

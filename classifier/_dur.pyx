@@ -11,12 +11,15 @@ literal's offsets are found once per text for every rule, the anchors' spans and
 windows once for all the rules that share them, and there are no generators, sets or
 per-rule objects. Two exact shortcuts skip ``re`` calls that cannot match: a literal start
 right after a word character (every pattern of ``_STARTS`` begins with ``\\b``), and
-today's date is read only when a match needs it.
+today's date is read only when a match needs it. Two more skip the costliest regex work:
+a window is not searched when its rule's ``window_gate`` (a part of the pattern the engine
+can skip to) is not in it, and the quantity before an anchor is tried only where it can
+start (``quantity_before``).
 
 ``tests/test_duration_compiled.py`` compares it with the pure-Python function.
 """
 
-from cpython.unicode cimport Py_UNICODE_ISALNUM, PyUnicode_Find
+from cpython.unicode cimport Py_UNICODE_ISALNUM, Py_UNICODE_ISSPACE, PyUnicode_Find
 from libc.stdint cimport uint64_t
 from libcpp.algorithm cimport sort, unique
 from libcpp.vector cimport vector
@@ -49,13 +52,14 @@ cdef class Scanner:
     ----------
     rules : list of tuple
         Per rule, in rank order: ``(pattern, handle, gates, anchor, at_anchor, look_back,
-        quantity_before)`` as in ``classifier.duration._Rule``.
+        quantity_before, window_gate)`` as in ``classifier.duration._Rule``.
     starts : dict
         ``classifier.duration._STARTS``: per scanned pattern its ``(literal, needed)`` starts.
     stems : tuple of str
         A text with no ASCII digit and none of these holds no duration.
     quantity_tail : re.Pattern
-        What a quantity ends with (``_QUANTITY_TAIL``).
+        What a quantity ends with (``_QUANTITY_TAIL``): alternatives of ASCII letters and
+        digits, then whitespace to the end (see ``quantity_before``).
     look_ahead, tail_look_back : int
         How far after an anchor a window reaches, and how far before an anchor the quantity
         tail is searched.
@@ -75,6 +79,7 @@ cdef class Scanner:
 
     cdef list patterns
     cdef list handles
+    cdef list window_gates
     cdef vector[uint64_t] rule_gates
     cdef vector[int] rule_scan  # the _STARTS entry scanned: the anchor's, or the pattern's
     cdef vector[int] rule_windows  # id of the (anchor, look-back, quantity gate) windows; -1
@@ -148,9 +153,13 @@ cdef class Scanner:
         self.patterns = []
         self.handles = []
         self.gates = []
-        for pattern, handle, gates, anchor, at_anchor, look_back, quantity_before in rules:
+        self.window_gates = []
+        for (
+            pattern, handle, gates, anchor, at_anchor, look_back, quantity_before, window_gate
+        ) in rules:
             self.patterns.append(pattern)
             self.handles.append(handle)
+            self.window_gates.append(window_gate)
             mask = 0
             for gate in sorted(gates):
                 if gate not in gate_index:
@@ -260,10 +269,9 @@ cdef class Scanner:
         cdef Py_ssize_t look_back = self.window_look_back[window_id]
         cdef bint quantity = self.window_quantity[window_id]
         cdef Py_ssize_t length = len(text), i, start, low, high
-        search_tail = self.quantity_tail.search
         for i in range(<Py_ssize_t>spans.starts.size()):
             start = spans.starts[i]
-            if quantity and search_tail(text, max(0, start - self.tail_look_back), start) is None:
+            if quantity and not self._quantity_before(text, start):
                 continue
             low = max(0, start - look_back)
             high = min(length, spans.ends[i] + self.look_ahead)
@@ -274,6 +282,39 @@ cdef class Scanner:
                 windows.ends.push_back(high)
         windows_cache[window_id] = windows
         return windows
+
+    cdef bint _quantity_before(self, str text, Py_ssize_t start) except -1:
+        """``quantity_tail.search(text, max(0, start - tail_look_back), start) is not None``.
+
+        The tail is a word of ASCII letters and digits not preceded by a letter, then
+        whitespace to ``start``: so it can only start in the run of letters and digits right
+        before that whitespace, at its first character or after a digit; it is tried only
+        there instead of at every offset of the range.
+        """
+        cdef Py_ssize_t low = max(0, start - self.tail_look_back)
+        cdef Py_ssize_t word_end = start, at
+        cdef Py_UCS4 char
+        while word_end > low and Py_UNICODE_ISSPACE(text[word_end - 1]):
+            word_end -= 1
+        if word_end == start:
+            return False
+        at = word_end
+        while at > low:
+            char = text[at - 1]
+            if not (u"a" <= char <= u"z" or u"0" <= char <= u"9"):
+                break
+            at -= 1
+        match_at = self.quantity_tail.match
+        while at < word_end:
+            char = text[at - 1] if at > 0 else u" "
+            if not (u"a" <= char <= u"z") and match_at(text, at, start) is not None:
+                return True
+            at += 1
+        return False
+
+    def quantity_before(self, str text, Py_ssize_t start):
+        """Whether a quantity ends right before offset ``start`` (for the tests)."""
+        return self._quantity_before(text, start)
 
     cdef list _rule_matches(
         self, int rank, str text, list literal_cache, list spans_cache, list windows_cache
@@ -297,7 +338,13 @@ cdef class Scanner:
             self.rule_windows[rank], text, literal_cache, spans_cache, windows_cache
         )
         finditer = pattern.finditer
+        window_gate = self.window_gates[rank]
         for i in range(<Py_ssize_t>windows.starts.size()):
+            if (
+                window_gate is not None
+                and window_gate.search(text, windows.starts[i], windows.ends[i]) is None
+            ):
+                continue
             for match in finditer(text, windows.starts[i], windows.ends[i]):
                 # Kept when it holds an anchor: the first anchor at or after its start.
                 match_start, match_end = match.span()

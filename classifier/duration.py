@@ -524,7 +524,13 @@ _STARTS: dict[re.Pattern[str], tuple[tuple[str, str | None], ...]] = {
         ("today", None),
     ),
     _WEEKEND_AGO: (("over", None), ("last", None), ("this", None)),
-    _ALL_PERIOD: (("all", None), ("the", None), ("this", None)),
+    _ALL_PERIOD: (
+        ("all", None),
+        ("the", "whole"),
+        ("the", "entire"),
+        ("this", "whole"),
+        ("this", "entire"),
+    ),
     _ON_WEEKDAY: (("on", None), ("last", None), ("this", None)),
 }
 
@@ -594,6 +600,11 @@ class _Rule:
     quantity_before : bool
         Whether a quantity ends right before the anchor ("3 days ago"); anchors without one are
         skipped cheaply.
+    window_gate : re.Pattern, optional
+        A part of ``pattern`` every match holds, with a literal start the regex engine can
+        skip to: a window where ``window_gate.search`` finds nothing holds no match. Only the
+        compiled scanner (``classifier._dur``) reads it; ``tests/test_duration_scan.py``
+        checks that every match holds it.
     """
 
     pattern: re.Pattern[str]
@@ -603,6 +614,7 @@ class _Rule:
     at_anchor: bool = False
     look_back: int = _BEFORE_PHRASE
     quantity_before: bool = False
+    window_gate: re.Pattern[str] | None = None
 
     def matches(
         self, text: str, anchors: dict[re.Pattern[str], list[tuple[int, int]]]
@@ -664,15 +676,40 @@ def _rule(
     *,
     at_anchor: bool = False,
     quantity_first: bool = False,
+    window_gate: re.Pattern[str] | None = None,
 ) -> _Rule:
     """Build a :class:`_Rule`; ``quantity_first`` marks "<quantity> <anchor>" patterns."""
     look_back = _BEFORE_QUANTITY if quantity_first else _BEFORE_PHRASE
-    return _Rule(pattern, handle, frozenset(gates), anchor, at_anchor, look_back, quantity_first)
+    return _Rule(
+        pattern,
+        handle,
+        frozenset(gates),
+        anchor,
+        at_anchor,
+        look_back,
+        quantity_first,
+        window_gate,
+    )
+
+
+# Window gates (see ``_Rule``): each is a run of its pattern's own parts, so it matches
+# wherever those parts matched in a match; the ordinals all end in "st", "nd", "rd" or "th".
+_PAST_GATE = _compile(rf"(?:past|last|previous)\s+{_QUALIFIER}{_QUANTITY}")
+_PAST_UNIT_GATE = _compile(r"(?:past|last|previous)\s+(?:week|fortnight|month|year)\b")
+_OF_PAIN_GATE = _compile(rf"of\s+{_PAIN_WORDS}")
+_DAY_N_GATE = _compile(rf"day\s+(?:[0-9]{{1,3}}|{_CARDINAL})\b")
+_ORDINAL_DAY_GATE = _compile(r"(?:st|nd|rd|th)\s+day\b")
 
 
 _RULES: tuple[_Rule, ...] = (
     _rule(_FOR, _handle_activity_prone, ["for"], _ANCHOR_FOR, at_anchor=True),
-    _rule(_PAST, _quantity_handler(SPAN), ["past", "last", "previous"], _ANCHOR_PAST),
+    _rule(
+        _PAST,
+        _quantity_handler(SPAN),
+        ["past", "last", "previous"],
+        _ANCHOR_PAST,
+        window_gate=_PAST_GATE,
+    ),
     _rule(
         _SINCE_QUANTITY,
         _quantity_handler(SPAN),
@@ -696,7 +733,14 @@ _RULES: tuple[_Rule, ...] = (
         _ANCHOR_SUFFIX,
         quantity_first=True,
     ),
-    _rule(_OF_PAIN, _quantity_handler(SPAN), ["of"], _ANCHOR_OF, quantity_first=True),
+    _rule(
+        _OF_PAIN,
+        _quantity_handler(SPAN),
+        ["of"],
+        _ANCHOR_OF,
+        quantity_first=True,
+        window_gate=_OF_PAIN_GATE,
+    ),
     _rule(
         _VAGUE_SPAN,
         _vague_handler(SPAN),
@@ -707,11 +751,17 @@ _RULES: tuple[_Rule, ...] = (
     _rule(_VAGUE_AGO, _vague_handler(AGO), ["ago"], _ANCHOR_AGO, quantity_first=True),
     _rule(_NAMED_AGO, _handle_named_ago, ["yesterday", "night", "morning", "today"]),
     _rule(_SINCE_NAMED, _handle_since_named, ["since"], _ANCHOR_SINCE, at_anchor=True),
-    _rule(_PAST_UNIT, _handle_past_unit, ["past", "last", "previous"], _ANCHOR_PAST),
+    _rule(
+        _PAST_UNIT,
+        _handle_past_unit,
+        ["past", "last", "previous"],
+        _ANCHOR_PAST,
+        window_gate=_PAST_UNIT_GATE,
+    ),
     _rule(_WEEKEND_AGO, _handle_weekend_ago, ["weekend"]),
     _rule(_ALL_PERIOD, _handle_all_period, ["week", "month"]),
-    _rule(_DAY_N, _handle_day_n, ["day"], _ANCHOR_DAY),
-    _rule(_ORDINAL_DAY, _handle_ordinal_day, ["day"], _ANCHOR_DAY),
+    _rule(_DAY_N, _handle_day_n, ["day"], _ANCHOR_DAY, window_gate=_DAY_N_GATE),
+    _rule(_ORDINAL_DAY, _handle_ordinal_day, ["day"], _ANCHOR_DAY, window_gate=_ORDINAL_DAY_GATE),
     _rule(_SINCE_WEEKDAY, _handle_since_weekday, ["since"], _ANCHOR_SINCE, at_anchor=True),
     _rule(_ON_WEEKDAY, _handle_on_weekday, _WEEKDAY_GATES),
     _rule(_SINCE_MONTH, _handle_since_month, ["since"], _ANCHOR_SINCE, at_anchor=True),
@@ -830,6 +880,7 @@ def _compiled_scanner() -> Any:
                 rule.at_anchor,
                 rule.look_back,
                 rule.quantity_before,
+                rule.window_gate,
             )
             for rule in _RULES
         ],

@@ -123,3 +123,21 @@ def test_the_pure_python_switch_gives_the_same_mentions() -> None:
     assert compiled_off is (scanner is None)
     assert pure_found == compiled_found
     assert sum(map(len, pure_found)) > 200
+
+
+def test_a_missing_duration_module_warns_and_falls_back(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setitem(sys.modules, "classifier._dur", None)  # import fails
+    duration._compiled_scanner.cache_clear()
+    try:
+        if scanner is None:
+            assert duration._compiled_scanner() is None  # pure path: not even tried
+        else:
+            with pytest.warns(RuntimeWarning, match="pure-Python rules are used"):
+                assert duration._compiled_scanner() is None
+        assert _tuples(duration.find_durations("sore for 3 weeks", DATES[0])) == [
+            ("for 3 weeks", 5, 16, 21.0, "span")
+        ]
+    finally:
+        monkeypatch.undo()
+        duration._compiled_scanner.cache_clear()
+    assert (duration._compiled_scanner() is None) == (scanner is None)

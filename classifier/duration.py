@@ -16,7 +16,9 @@ Two kinds of mention are found:
 :func:`duration_days` reduces the mentions of one text to one number. Everything is plain
 :mod:`re`, compiled once at import and matched against the lower-cased text. A text with no digit
 and none of the unit or keyword stems is rejected after a few substring tests; the other texts
-only run each rule near the word it needs ("for", "since", "ago", "last", ...).
+only run each rule near the word it needs ("for", "since", "ago", "last", ...). When the
+extension is built, :func:`find_durations` runs these same rules, regex calls and handlers from
+compiled code (``classifier._dur``); ``_find_durations_python`` is the pure-Python reference.
 
 Examples
 --------

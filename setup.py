@@ -50,7 +50,12 @@ def extensions() -> list:
         )
         return []
     return cythonize(
-        ["classifier/_fast.pyx", "classifier/_tok.pyx", "classifier/_post.pyx"],
+        [
+            "classifier/_fast.pyx",
+            "classifier/_tok.pyx",
+            "classifier/_post.pyx",
+            "classifier/_dur.pyx",
+        ],
         compiler_directives={"language_level": "3"},
         quiet=True,
     )

@@ -13,6 +13,7 @@ For each path and each text set it prints microseconds per text of
 
 - ``analysis``: ``analyze_many`` (cleaning, tokenizer, cue and context matching, combos,
   durations: what the rule layer and the cue features read);
+- ``durations``: ``find_durations`` alone on the cleaned texts (a part of ``analysis``);
 - ``predict_many``: ``Classifier.predict_many`` with the shipped model, end to end;
 - ``tfidf-logreg``: the baseline's ``pipeline.predict_proba`` on the same texts;
 
@@ -64,10 +65,11 @@ def best_cpu_seconds(run: Callable[[], Any], repeats: int) -> float:
 
 def measure(args: argparse.Namespace) -> dict[str, Any]:
     """Run in the child process: time one path on every text set."""
-    from classifier.analysis import analyze_many
+    from classifier.analysis import analyze_many, clean_text
     from classifier.baselines import TfidfBaseline
     from classifier.config import SEED_DIR
     from classifier.dataset import load_labeled
+    from classifier.duration import find_durations
     from classifier.fastpath import compiled
     from classifier.predict import Classifier
 
@@ -91,6 +93,10 @@ def measure(args: argparse.Namespace) -> dict[str, Any]:
             tokens["cold_chunks_alone"] = tokenizer.chunks_alone
             tokenizer.fallbacks = 0
         analysis = best_cpu_seconds(lambda t=texts: analyze_many(t), args.repeats)
+        cleaned = [clean_text(text).text for text in texts]
+        durations = best_cpu_seconds(
+            lambda t=cleaned: [find_durations(text) for text in t], args.repeats
+        )
         if tokenizer is not None:
             tokens["warm_fallback_share"] = tokenizer.fallbacks / (n * args.repeats)
         predict = best_cpu_seconds(lambda t=texts: model.predict_many(t), args.repeats)
@@ -98,6 +104,7 @@ def measure(args: argparse.Namespace) -> dict[str, Any]:
         out["sets"][name] = {
             "texts": n,
             "analysis_us": analysis / n * 1e6,
+            "durations_us": durations / n * 1e6,
             "predict_many_us": predict / n * 1e6,
             "tfidf_us": tfidf / n * 1e6,
             **tokens,
@@ -125,16 +132,19 @@ def main(argv: list[str] | None = None) -> int:
         done = subprocess.run(command, env=env, capture_output=True, text=True, check=True)
         results.append(json.loads(done.stdout.strip().splitlines()[-1]))
     header = (
-        "| path | texts | analysis µs | predict_many µs | tfidf-logreg µs | predict_many vs tfidf |"
+        "| path | texts | analysis µs | of it durations µs | predict_many µs | tfidf-logreg µs "
+        "| analysis vs tfidf | predict_many vs tfidf |"
     )
     print(header)
-    print("|---|---|---:|---:|---:|---:|")
+    print("|---|---|---:|---:|---:|---:|---:|---:|")
     for result in results:
         for name, row in result["sets"].items():
             ratio = row["tfidf_us"] / row["predict_many_us"]
             print(
                 f"| {result['path']} | {name} ({row['texts']:,}) | {row['analysis_us']:.0f} "
-                f"| {row['predict_many_us']:.0f} | {row['tfidf_us']:.0f} | {ratio:.2f}x |"
+                f"| {row['durations_us']:.1f} | {row['predict_many_us']:.0f} "
+                f"| {row['tfidf_us']:.0f} | {row['analysis_us'] / row['tfidf_us']:.1f}x "
+                f"| {ratio:.2f}x |"
             )
     for result in results:
         for name, row in result["sets"].items():

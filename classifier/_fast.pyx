@@ -14,6 +14,7 @@ and falls back to the pure-Python path otherwise; both give the same results
 JSON rule files into the objects below at load.
 """
 
+from cython.operator cimport dereference as deref
 from libc.stdint cimport int8_t, int64_t, uint8_t, uint64_t
 from libcpp.unordered_map cimport unordered_map
 from libcpp.unordered_set cimport unordered_set
@@ -712,7 +713,8 @@ def resolve_cues(
             else:
                 lo = mid + 1
         cues.append(
-            cue_class(
+            _new_cue(
+                cue_class,
                 rules.names[cat],
                 start,
                 end,
@@ -720,10 +722,39 @@ def resolve_cues(
                 end_char,
                 text[start_char:end_char],
                 lo - 1,
-                owner=rules.owner(norms, start) if rules.sites[cat] else None,
+                set(),
+                rules.owner(norms, start) if rules.sites[cat] else None,
             )
         )
     return cues
+
+
+cdef object _new_cue(
+    object cue_class,
+    object category,
+    Py_ssize_t start,
+    Py_ssize_t end,
+    Py_ssize_t start_char,
+    Py_ssize_t end_char,
+    object text,
+    Py_ssize_t sentence,
+    object modifiers,
+    object owner,
+):
+    """``cue_class(category, start, ..., modifiers, owner=owner)`` without running the
+    dataclass's ``__init__`` in the interpreter: the same fields set in the same order
+    (``classifier.context.Cue`` has no ``__post_init__``)."""
+    cue = cue_class.__new__(cue_class)
+    cue.category = category
+    cue.start = start
+    cue.end = end
+    cue.start_char = start_char
+    cue.end_char = end_char
+    cue.text = text
+    cue.sentence = sentence
+    cue.modifiers = modifiers
+    cue.owner = owner
+    return cue
 
 
 _NOT_CURRENT = frozenset({"NEGATED", "HYPOTHETICAL", "HISTORICAL"})
@@ -831,7 +862,8 @@ def derive_combos(list cues, list combos, str text, object cue_class):
                 modifiers |= part.modifiers
                 if owner is None and part.owner:
                     owner = part.owner
-            cue = cue_class(
+            cue = _new_cue(
+                cue_class,
                 category,
                 start,
                 end,
@@ -840,7 +872,7 @@ def derive_combos(list cues, list combos, str text, object cue_class):
                 text[start_char:end_char],
                 a_sentence,
                 modifiers,
-                owner=owner,
+                owner,
             )
             derived.append(cue)
             bucket = by_category.get(category)
@@ -856,3 +888,91 @@ def derive_combos(list cues, list combos, str text, object cue_class):
 
 def _cue_order(cue):
     return (cue.start, cue.end)
+
+
+cdef enum:
+    SIGNAL_FIRST_PERSON = 1
+    SIGNAL_SELF_REFERENCE = 2
+    SIGNAL_QUESTION_START = 4
+    SIGNAL_QUESTION_MARK = 8
+    SIGNAL_FOREIGN = 16
+
+
+cdef class TextSignals:
+    """The word sets ``classifier.analysis`` reads per text (NORM hashes): first-person
+    words, self-reference words, question words, the question mark and the foreign function
+    words, as one map from a hash to the bits of the sets that hold it."""
+
+    cdef unordered_map[uint64_t, int] flags
+
+    def __init__(self, first_person, self_reference, question_start, question_mark, foreign):
+        for bit, words in (
+            (SIGNAL_FIRST_PERSON, first_person),
+            (SIGNAL_SELF_REFERENCE, self_reference),
+            (SIGNAL_QUESTION_START, question_start),
+            (SIGNAL_QUESTION_MARK, question_mark),
+            (SIGNAL_FOREIGN, foreign),
+        ):
+            for value in words:
+                self.flags[<uint64_t>value] |= bit
+
+    cdef inline int of(self, uint64_t norm):
+        cdef unordered_map[uint64_t, int].iterator found = self.flags.find(norm)
+        if found == self.flags.end():
+            return 0
+        return deref(found).second
+
+
+def text_signals(TextSignals signals, list norms, tuple segment_starts, Py_ssize_t length):
+    """What ``classifier.analysis._analysis_from_table`` reads off the tokens, in one pass.
+
+    ``norms`` are the tokens' NORM hashes (``TokenTable.norms``), ``segment_starts`` and
+    ``length`` the sentences (``Segments``). Returns ``(is_question, first_person,
+    self_reference, impersonal_questions, self_sentences, foreign)``: whether a question
+    mark is in the text or its first word asks, whether a first-person or self-reference
+    word is in it, the indexes of the sentences that ask without a first-person word (with
+    a question mark, starting with a question word) and of those with a self-reference
+    word (both frozensets, filled only when the text refers to the writer or asks), and the
+    number of foreign function words.
+    """
+    cdef Py_ssize_t n = len(norms)
+    cdef vector[int] token_flags = vector[int](n)
+    cdef Py_ssize_t i, k, start, end
+    cdef Py_ssize_t n_segments = len(segment_starts)
+    cdef int seen = 0, here, flag
+    cdef Py_ssize_t foreign = 0
+    for i in range(n):
+        flag = signals.of(<uint64_t>norms[i])
+        token_flags[i] = flag
+        seen |= flag
+        if flag & SIGNAL_FOREIGN:
+            foreign += 1
+    cdef bint is_question = (seen & SIGNAL_QUESTION_MARK) != 0 or (
+        n > 0 and (token_flags[0] & SIGNAL_QUESTION_START) != 0
+    )
+    cdef bint self_reference = (seen & SIGNAL_SELF_REFERENCE) != 0
+    impersonal = []
+    self_sentences = []
+    if n and (self_reference or is_question):
+        for k in range(n_segments):
+            start = segment_starts[k]
+            end = segment_starts[k + 1] if k + 1 < n_segments else length
+            here = 0
+            for i in range(start, end):
+                here |= token_flags[i]
+            if here & SIGNAL_SELF_REFERENCE:
+                self_sentences.append(k)
+            if (
+                here & SIGNAL_QUESTION_MARK
+                and not (here & SIGNAL_FIRST_PERSON)
+                and token_flags[start] & SIGNAL_QUESTION_START
+            ):
+                impersonal.append(k)
+    return (
+        is_question,
+        (seen & SIGNAL_FIRST_PERSON) != 0,
+        self_reference,
+        frozenset(impersonal),
+        frozenset(self_sentences),
+        foreign,
+    )

@@ -24,6 +24,7 @@ from typing import Any
 from classifier.config import LONG_DURATION_DAYS, MAX_TEXT_CHARS, ROW_BUDGET_SECONDS
 from classifier.context import Cue
 from classifier.duration import DurationMention, duration_days, find_durations
+from classifier.fastpath import compiled
 from classifier.nlp import (
     CUES_ATTR,
     TOKENS_ATTR,
@@ -272,25 +273,33 @@ def _analyse(clean: CleanText, today: date | None) -> Analysis:
     return _analysis_from_table(cues, table, clean, today)
 
 
-def _analysis_from_table(
-    cues: list[Cue], table: TokenTable, clean: CleanText, today: date | None
-) -> Analysis:
-    n_tokens = len(table.norms)
+@cache
+def _compiled_signals() -> Any:
+    """The word sets of ``_hashes`` for ``classifier._fast.text_signals`` (compiled path)."""
     hashes = _hashes()
-    durations = find_durations(clean.text, today=today) if clean.text else []
+    return compiled().TextSignals(
+        hashes["first_person"],
+        hashes["self_reference"],
+        hashes["question_start"],
+        hashes["question_mark"],
+        hashes["foreign"],
+    )
+
+
+def _signals_python(
+    table: TokenTable, hashes: dict[str, frozenset[int]]
+) -> tuple[bool, bool, bool, frozenset[int], frozenset[int], int]:
+    """What ``classifier._fast.text_signals`` computes, in Python."""
+    n_tokens = len(table.norms)
     norm_set = table.norm_set
     is_question = bool(
         norm_set & hashes["question_mark"]
         or (table.norms and table.norms[0] in hashes["question_start"])
     )
     segments = table.segments
-    sentence_starts = tuple(table.starts[start] for start in segments.starts) if n_tokens else (0,)
     impersonal: set[int] = set()
     self_sentences: set[int] = set()
-    # "Is it normal to be sore after day one?" asks about the writer's own soreness.
-    first_person = not norm_set.isdisjoint(hashes["first_person"]) or any(
-        c.category in OWN_QUESTION for c in cues
-    )
+    first_person = not norm_set.isdisjoint(hashes["first_person"])
     self_reference = not norm_set.isdisjoint(hashes["self_reference"])
     if n_tokens and (self_reference or is_question):
         for index in range(len(segments.starts)):
@@ -304,16 +313,48 @@ def _analysis_from_table(
                 and here.isdisjoint(hashes["first_person"])
             ):
                 impersonal.add(index)
+    # Most texts hold no foreign function word: the set test skips the count for them.
+    foreign = (
+        0
+        if norm_set.isdisjoint(hashes["foreign"])
+        else sum(norm in hashes["foreign"] for norm in table.norms)
+    )
+    return (
+        is_question,
+        first_person,
+        self_reference,
+        frozenset(impersonal),
+        frozenset(self_sentences),
+        foreign,
+    )
+
+
+def _analysis_from_table(
+    cues: list[Cue], table: TokenTable, clean: CleanText, today: date | None
+) -> Analysis:
+    n_tokens = len(table.norms)
+    durations = find_durations(clean.text, today=today) if clean.text else []
+    segments = table.segments
+    if table.attrs is not None and n_tokens:
+        is_question, first_person, self_reference, impersonal, self_sentences, foreign = (
+            compiled().text_signals(
+                _compiled_signals(), table.norms, segments.starts, segments.length
+            )
+        )
+        sentence_starts = tuple([table.starts[start] for start in segments.starts])
+    else:
+        is_question, first_person, self_reference, impersonal, self_sentences, foreign = (
+            _signals_python(table, _hashes())
+        )
+        sentence_starts = (
+            tuple(table.starts[start] for start in segments.starts) if n_tokens else (0,)
+        )
+    # "Is it normal to be sore after day one?" asks about the writer's own soreness.
+    first_person = first_person or any(c.category in OWN_QUESTION for c in cues)
     notes = clean.notes
     # Latin-script text in another language ("me duele la espalda") passes the script
     # check; almost no English function words and no cue at all give it away.
     if NOTE_NOT_ENGLISH not in notes and table.words >= 3:
-        # Most texts hold no foreign function word: the set test skips the count for them.
-        foreign = (
-            0
-            if norm_set.isdisjoint(hashes["foreign"])
-            else sum(norm in hashes["foreign"] for norm in table.norms)
-        )
         few_english = table.stop_words < 0.15 * table.words and not cues
         if few_english or (foreign >= 2 and foreign >= table.stop_words):
             notes = (*notes, NOTE_NOT_ENGLISH)
@@ -335,8 +376,8 @@ def _analysis_from_table(
         self_reference=self_reference,
         is_question=is_question,
         sentence_starts=sentence_starts,
-        impersonal_questions=frozenset(impersonal),
-        self_sentences=frozenset(self_sentences),
+        impersonal_questions=impersonal,
+        self_sentences=self_sentences,
         notes=notes,
     )
 
@@ -389,23 +430,25 @@ class _RowTimer:
             self.armed = False
             raise _RowOverBudget
 
-    @contextlib.contextmanager
-    def row(self) -> Iterator[None]:
-        if self.seconds is None:
-            yield
-            return
+    def run(self, clean: CleanText, today: date | None) -> Analysis:
+        """``_analyse(clean, today)`` within the budget (a plain call, not a context
+        manager: this runs once per row)."""
+        seconds = self.seconds
+        if seconds is None:
+            return _analyse(clean, today)
         started = time.perf_counter()
         if self.preempts:
             self.armed = True
-            signal.setitimer(signal.ITIMER_REAL, self.seconds)
+            signal.setitimer(signal.ITIMER_REAL, seconds)
         try:
-            yield
+            analysis = _analyse(clean, today)
         finally:
             if self.preempts:
                 self.armed = False
                 signal.setitimer(signal.ITIMER_REAL, 0)
-        if time.perf_counter() - started > self.seconds:
+        if time.perf_counter() - started > seconds:
             raise _RowOverBudget
+        return analysis
 
 
 _WARM_UP_TEXT = "No numbness, but my back is sore for 3 weeks since Monday\u200b!"
@@ -495,8 +538,7 @@ def analyze_many(
     with timer.installed(), _collector_paused():
         for clean in cleaned:
             try:
-                with timer.row():
-                    analysis = _analyse(clean, today)
+                analysis = timer.run(clean, today)
             except _RowOverBudget:
                 analysis = _over_budget(clean, float(budget_seconds or 0))
             analyses.append(analysis)

@@ -16,7 +16,9 @@ Two kinds of mention are found:
 :func:`duration_days` reduces the mentions of one text to one number. Everything is plain
 :mod:`re`, compiled once at import and matched against the lower-cased text. A text with no digit
 and none of the unit or keyword stems is rejected after a few substring tests; the other texts
-only run each rule near the word it needs ("for", "since", "ago", "last", ...).
+only run each rule near the word it needs ("for", "since", "ago", "last", ...). When the
+extension is built, :func:`find_durations` runs these same rules, regex calls and handlers from
+compiled code (``classifier._dur``); ``_find_durations_python`` is the pure-Python reference.
 
 Examples
 --------
@@ -32,9 +34,15 @@ from __future__ import annotations
 
 import bisect
 import datetime
+import importlib
 import re
+import warnings
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
+from functools import cache
+from typing import Any
+
+from classifier.fastpath import compiled
 
 __all__ = ["DurationMention", "duration_days", "find_durations"]
 
@@ -484,6 +492,7 @@ def _handle_since_year(match: re.Match[str], today: datetime.date) -> _Result:
 _LOOK_AHEAD = 80
 _BEFORE_QUANTITY = 100  # "about two and a half weeks ago": the quantity precedes the anchor
 _BEFORE_PHRASE = 20  # "over the last 2 weeks", "today is day 3": a few words precede it
+_TAIL_LOOK_BACK = 24  # how far before an anchor the quantity it needs must end
 _ANCHOR_FOR = _compile(r"\bfor\b")
 _ANCHOR_SINCE = _compile(r"\bsince\b")
 _ANCHOR_FOR_SINCE = _compile(r"\b(?:for|since)\b")
@@ -517,7 +526,13 @@ _STARTS: dict[re.Pattern[str], tuple[tuple[str, str | None], ...]] = {
         ("today", None),
     ),
     _WEEKEND_AGO: (("over", None), ("last", None), ("this", None)),
-    _ALL_PERIOD: (("all", None), ("the", None), ("this", None)),
+    _ALL_PERIOD: (
+        ("all", None),
+        ("the", "whole"),
+        ("the", "entire"),
+        ("this", "whole"),
+        ("this", "entire"),
+    ),
     _ON_WEEKDAY: (("on", None), ("last", None), ("this", None)),
 }
 
@@ -587,6 +602,11 @@ class _Rule:
     quantity_before : bool
         Whether a quantity ends right before the anchor ("3 days ago"); anchors without one are
         skipped cheaply.
+    window_gate : re.Pattern, optional
+        A part of ``pattern`` every match holds, with a literal start the regex engine can
+        skip to: a window where ``window_gate.search`` finds nothing holds no match. Only the
+        compiled scanner (``classifier._dur``) reads it; ``tests/test_duration_scan.py``
+        checks that every match holds it.
     """
 
     pattern: re.Pattern[str]
@@ -596,6 +616,7 @@ class _Rule:
     at_anchor: bool = False
     look_back: int = _BEFORE_PHRASE
     quantity_before: bool = False
+    window_gate: re.Pattern[str] | None = None
 
     def matches(
         self, text: str, anchors: dict[re.Pattern[str], list[tuple[int, int]]]
@@ -630,7 +651,7 @@ class _Rule:
         for start, end in spans:
             if (
                 self.quantity_before
-                and _QUANTITY_TAIL.search(text, max(0, start - 24), start) is None
+                and _QUANTITY_TAIL.search(text, max(0, start - _TAIL_LOOK_BACK), start) is None
             ):
                 continue
             low, high = (
@@ -657,15 +678,40 @@ def _rule(
     *,
     at_anchor: bool = False,
     quantity_first: bool = False,
+    window_gate: re.Pattern[str] | None = None,
 ) -> _Rule:
     """Build a :class:`_Rule`; ``quantity_first`` marks "<quantity> <anchor>" patterns."""
     look_back = _BEFORE_QUANTITY if quantity_first else _BEFORE_PHRASE
-    return _Rule(pattern, handle, frozenset(gates), anchor, at_anchor, look_back, quantity_first)
+    return _Rule(
+        pattern,
+        handle,
+        frozenset(gates),
+        anchor,
+        at_anchor,
+        look_back,
+        quantity_first,
+        window_gate,
+    )
+
+
+# Window gates (see ``_Rule``): each is a run of its pattern's own parts, so it matches
+# wherever those parts matched in a match; the ordinals all end in "st", "nd", "rd" or "th".
+_PAST_GATE = _compile(rf"(?:past|last|previous)\s+{_QUALIFIER}{_QUANTITY}")
+_PAST_UNIT_GATE = _compile(r"(?:past|last|previous)\s+(?:week|fortnight|month|year)\b")
+_OF_PAIN_GATE = _compile(rf"of\s+{_PAIN_WORDS}")
+_DAY_N_GATE = _compile(rf"day\s+(?:[0-9]{{1,3}}|{_CARDINAL})\b")
+_ORDINAL_DAY_GATE = _compile(r"(?:st|nd|rd|th)\s+day\b")
 
 
 _RULES: tuple[_Rule, ...] = (
     _rule(_FOR, _handle_activity_prone, ["for"], _ANCHOR_FOR, at_anchor=True),
-    _rule(_PAST, _quantity_handler(SPAN), ["past", "last", "previous"], _ANCHOR_PAST),
+    _rule(
+        _PAST,
+        _quantity_handler(SPAN),
+        ["past", "last", "previous"],
+        _ANCHOR_PAST,
+        window_gate=_PAST_GATE,
+    ),
     _rule(
         _SINCE_QUANTITY,
         _quantity_handler(SPAN),
@@ -689,7 +735,14 @@ _RULES: tuple[_Rule, ...] = (
         _ANCHOR_SUFFIX,
         quantity_first=True,
     ),
-    _rule(_OF_PAIN, _quantity_handler(SPAN), ["of"], _ANCHOR_OF, quantity_first=True),
+    _rule(
+        _OF_PAIN,
+        _quantity_handler(SPAN),
+        ["of"],
+        _ANCHOR_OF,
+        quantity_first=True,
+        window_gate=_OF_PAIN_GATE,
+    ),
     _rule(
         _VAGUE_SPAN,
         _vague_handler(SPAN),
@@ -700,11 +753,17 @@ _RULES: tuple[_Rule, ...] = (
     _rule(_VAGUE_AGO, _vague_handler(AGO), ["ago"], _ANCHOR_AGO, quantity_first=True),
     _rule(_NAMED_AGO, _handle_named_ago, ["yesterday", "night", "morning", "today"]),
     _rule(_SINCE_NAMED, _handle_since_named, ["since"], _ANCHOR_SINCE, at_anchor=True),
-    _rule(_PAST_UNIT, _handle_past_unit, ["past", "last", "previous"], _ANCHOR_PAST),
+    _rule(
+        _PAST_UNIT,
+        _handle_past_unit,
+        ["past", "last", "previous"],
+        _ANCHOR_PAST,
+        window_gate=_PAST_UNIT_GATE,
+    ),
     _rule(_WEEKEND_AGO, _handle_weekend_ago, ["weekend"]),
     _rule(_ALL_PERIOD, _handle_all_period, ["week", "month"]),
-    _rule(_DAY_N, _handle_day_n, ["day"], _ANCHOR_DAY),
-    _rule(_ORDINAL_DAY, _handle_ordinal_day, ["day"], _ANCHOR_DAY),
+    _rule(_DAY_N, _handle_day_n, ["day"], _ANCHOR_DAY, window_gate=_DAY_N_GATE),
+    _rule(_ORDINAL_DAY, _handle_ordinal_day, ["day"], _ANCHOR_DAY, window_gate=_ORDINAL_DAY_GATE),
     _rule(_SINCE_WEEKDAY, _handle_since_weekday, ["since"], _ANCHOR_SINCE, at_anchor=True),
     _rule(_ON_WEEKDAY, _handle_on_weekday, _WEEKDAY_GATES),
     _rule(_SINCE_MONTH, _handle_since_month, ["since"], _ANCHOR_SINCE, at_anchor=True),
@@ -796,6 +855,53 @@ class DurationMention:
         return f"{label} (~{amount}{suffix})"
 
 
+@cache
+def _compiled_scanner() -> Any:
+    """The rules compiled into ``classifier._dur.Scanner``, or None on the pure-Python path
+    (``PAINCLF_PURE_PYTHON=1``) and when the module was not built (with a warning)."""
+    if compiled() is None:
+        return None
+    try:
+        module = importlib.import_module("classifier._dur")
+    except ImportError as error:
+        warnings.warn(
+            f"painclf's compiled duration rules are not available ({error}); the pure-Python "
+            "rules are used instead (same results). Reinstall with a C compiler "
+            "(`pip install -e .`).",
+            RuntimeWarning,
+            stacklevel=3,
+        )
+        return None
+    return module.Scanner(
+        [
+            (
+                rule.pattern,
+                rule.handle,
+                rule.gates,
+                rule.anchor,
+                rule.at_anchor,
+                rule.look_back,
+                rule.quantity_before,
+                rule.window_gate,
+            )
+            for rule in _RULES
+        ],
+        _STARTS,
+        _STEMS,
+        _QUANTITY_TAIL,
+        _LOOK_AHEAD,
+        _TAIL_LOOK_BACK,
+        _MAX_DAYS,
+        AGO,
+        _WEAK_ONSETS,
+        _lower,
+        _find_durations_python,
+        DurationMention,
+        datetime.date.today,
+        datetime.datetime,
+    )
+
+
 def find_durations(text: str, today: datetime.date | None = None) -> list[DurationMention]:
     """Find the duration mentions in ``text``.
 
@@ -820,6 +926,15 @@ def find_durations(text: str, today: datetime.date | None = None) -> list[Durati
     TypeError
         If ``text`` is not a ``str``.
     """
+    scanner = _compiled_scanner()
+    if scanner is not None:
+        return scanner.find(text, today)
+    return _find_durations_python(text, today)
+
+
+def _find_durations_python(text: str, today: datetime.date | None = None) -> list[DurationMention]:
+    """``find_durations`` in pure Python: the reference the compiled scanner is tested
+    against (``classifier._dur`` runs the same rules, regex calls and handlers)."""
     if not isinstance(text, str):
         raise TypeError(f"text must be str, not {type(text).__name__}")
     if not text:

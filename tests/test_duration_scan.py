@@ -15,6 +15,8 @@ from typing import Any
 import pytest
 
 from classifier import duration
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
 from classifier.analysis import clean_text
 
 _SCRIPT = Path(__file__).resolve().parent / "make_snapshot.py"
@@ -62,3 +64,41 @@ def test_scan_finds_what_finditer_finds(pattern: Any, lowered_texts: list[str]) 
 def test_every_unanchored_rule_has_starting_literals() -> None:
     for rule in duration._RULES:
         assert (rule.anchor or rule.pattern) in duration._STARTS
+
+
+@pytest.mark.parametrize(
+    "rule",
+    [rule for rule in duration._RULES if rule.window_gate is not None],
+    ids=lambda rule: rule.pattern.pattern[:30],
+)
+def test_every_match_holds_its_window_gate(rule: Any, lowered_texts: list[str]) -> None:
+    # The compiled scanner skips a window without the gate: right only if no match lacks it.
+    from duration_fuzz import duration_fuzz_texts
+
+    texts = lowered_texts + [duration._lower(text) for text in duration_fuzz_texts(3000, seed=3)]
+    held = 0
+    for text in texts:
+        for match in rule.pattern.finditer(text):
+            assert rule.window_gate.search(text, match.start(), match.end()), match.group(0)
+            held += 1
+    assert held > 20
+
+
+def test_the_quantity_before_an_anchor_is_found_where_the_regex_finds_it(
+    lowered_texts: list[str],
+) -> None:
+    from duration_fuzz import duration_fuzz_texts
+
+    scanner = duration._compiled_scanner()
+    if scanner is None:
+        pytest.skip("classifier._dur is not built (or PAINCLF_PURE_PYTHON is set)")
+    fuzz = [duration._lower(text) for text in duration_fuzz_texts(1500, seed=4)]
+    found = 0
+    for text in lowered_texts[:2000] + fuzz + TRICKY:
+        for start in range(len(text) + 1):
+            expected = duration._QUANTITY_TAIL.search(
+                text, max(0, start - duration._TAIL_LOOK_BACK), start
+            )
+            assert scanner.quantity_before(text, start) == (expected is not None), (text, start)
+            found += expected is not None
+    assert found > 1000

@@ -26,6 +26,11 @@ from classifier._quiet_spacy import import_spacy_without_cli
 import_spacy_without_cli()
 
 from classifier.analysis import NOTE_NOT_ENGLISH, Analysis, analyze_many  # noqa: E402
+
+# A short text with no cue and no word the model knows gets needs_review: its answer is the
+# model's prior alone (longer ones are caught by the language check of the analysis).
+UNKNOWN_WORDS_MAX_TOKENS = 8
+NOTE_UNKNOWN_WORDS = "no word of this text is known to the model: its answer is only a guess"
 from classifier.config import LABELS  # noqa: E402
 from classifier.context import Cue  # noqa: E402
 from classifier.lean import (  # noqa: E402
@@ -325,6 +330,11 @@ class Classifier:
         matrix = feature_matrix(self.pipeline, texts, analyses)
         return self.pipeline.named_steps["classifier"].predict_proba(matrix)
 
+    def _knows_no_word(self, text: str) -> bool:
+        """Whether none of the words of ``text`` is in the model's vocabulary (lean models;
+        a scikit-learn pipeline passed in directly is not checked)."""
+        return self.lean is not None and not self.lean.word_counts(text)
+
     def predict_analyses(self, analyses: Sequence[Analysis]) -> list[Prediction]:
         """Predictions for texts that were already analysed."""
         if not analyses:
@@ -342,6 +352,16 @@ class Classifier:
             confidence = probabilities[label]
             notes = analysis.notes
             unusable = not analysis.has_words or NOTE_NOT_ENGLISH in notes
+            if (
+                not unusable
+                and not analysis.cues
+                and analysis.n_tokens <= UNKNOWN_WORDS_MAX_TOKENS
+                and self._knows_no_word(analysis.text)
+            ):
+                # "aaaaaaa", "qwrtz": no cue and no word the model has seen, so its answer
+                # is its prior alone, however confident that looks.
+                unusable = True
+                notes = (*notes, NOTE_UNKNOWN_WORDS)
             unsure = confidence < thresholds[label]
             if unsure:
                 notes = (

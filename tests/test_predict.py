@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from classifier.config import LABELS
-from classifier.predict import Classifier, Prediction, predict, predict_many
+from classifier.predict import NOTE_UNKNOWN_WORDS, Classifier, Prediction, predict, predict_many
 from classifier.registry import ModelError
 
 # The guide's "Hard cases, decided" table, one row each, in our own words.
@@ -337,3 +337,16 @@ def test_the_package_exports_functions_not_submodules(name: str, submodule: str)
 
     importlib.import_module(submodule)
     assert callable(getattr(package, name))
+
+
+@pytest.mark.parametrize("text", ["aaaaaaa", "qwrtzp xkcdvb", "zzzzz!!!"])
+def test_a_text_of_unknown_words_goes_to_review(text: str) -> None:
+    # No cue and no word the model has seen: the answer is the model's prior alone.
+    prediction = predict(text)
+    assert prediction.needs_review
+    assert NOTE_UNKNOWN_WORDS in prediction.notes
+
+
+@pytest.mark.parametrize("text", ["thanks!", "my back is sore", "cancel my plan"])
+def test_a_short_text_of_known_words_is_not_sent_for_its_words(text: str) -> None:
+    assert NOTE_UNKNOWN_WORDS not in predict(text).notes

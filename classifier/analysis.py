@@ -329,6 +329,12 @@ def _signals_python(
     )
 
 
+def sedentary_sentences(cues: Sequence[Cue]) -> set[int]:
+    """Sentences of a current sedentary cue ("couch potato for months"): their durations are
+    the rest before an activity, not how long a complaint has lasted."""
+    return {c.sentence for c in cues if c.category in SEDENTARY and c.is_current}
+
+
 def _analysis_from_table(
     cues: list[Cue], table: TokenTable, clean: CleanText, today: date | None
 ) -> Analysis:
@@ -341,14 +347,13 @@ def _analysis_from_table(
                 _compiled_signals(), table.norms, segments.starts, segments.length
             )
         )
-        sentence_starts = tuple([table.starts[start] for start in segments.starts])
     else:
         is_question, first_person, self_reference, impersonal, self_sentences, foreign = (
             _signals_python(table, _hashes())
         )
-        sentence_starts = (
-            tuple(table.starts[start] for start in segments.starts) if n_tokens else (0,)
-        )
+    sentence_starts = (
+        tuple([table.starts[start] for start in segments.starts]) if n_tokens else (0,)
+    )
     # "Is it normal to be sore after day one?" asks about the writer's own soreness.
     first_person = first_person or any(c.category in OWN_QUESTION for c in cues)
     notes = clean.notes
@@ -362,7 +367,7 @@ def _analysis_from_table(
     if durations and any(c.category in SEDENTARY for c in cues):
         # "couch potato for months": that duration is the rest before the activity,
         # not how long the complaint has lasted.
-        sedentary = {c.sentence for c in cues if c.category in SEDENTARY and c.is_current}
+        sedentary = sedentary_sentences(cues)
         complaint_durations = [
             m for m in durations if bisect_right(sentence_starts, m.start) - 1 not in sedentary
         ]

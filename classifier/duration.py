@@ -34,15 +34,13 @@ from __future__ import annotations
 
 import bisect
 import datetime
-import importlib
 import re
-import warnings
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from functools import cache
 from typing import Any
 
-from classifier.fastpath import compiled
+from classifier.fastpath import compiled, optional_extension
 
 __all__ = ["DurationMention", "duration_days", "find_durations"]
 
@@ -861,16 +859,13 @@ def _compiled_scanner() -> Any:
     (``PAINCLF_PURE_PYTHON=1``) and when the module was not built (with a warning)."""
     if compiled() is None:
         return None
-    try:
-        module = importlib.import_module("classifier._dur")
-    except ImportError as error:
-        warnings.warn(
-            f"painclf's compiled duration rules are not available ({error}); the pure-Python "
-            "rules are used instead (same results). Reinstall with a C compiler "
-            "(`pip install -e .`).",
-            RuntimeWarning,
-            stacklevel=3,
-        )
+    module = optional_extension(
+        "classifier._dur",
+        "compiled duration rules are not available ({error}); the pure-Python rules are "
+        "used instead (same results). Reinstall with a C compiler (`pip install -e .`).",
+        stacklevel=4,
+    )
+    if module is None:
         return None
     return module.Scanner(
         [

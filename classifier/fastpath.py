@@ -16,26 +16,38 @@ from types import ModuleType
 PURE_PYTHON_ENV = "PAINCLF_PURE_PYTHON"
 
 
+def pure_python_forced() -> bool:
+    """Whether ``PAINCLF_PURE_PYTHON`` asks for the pure-Python path."""
+    return os.environ.get(PURE_PYTHON_ENV, "").strip() not in ("", "0")
+
+
+def optional_extension(name: str, missing: str, stacklevel: int = 3) -> ModuleType | None:
+    """Import the compiled module ``name``, or warn with ``missing`` and return None.
+
+    ``missing`` says what runs instead; the import error is put in front of it.
+    """
+    try:
+        return importlib.import_module(name)
+    except ImportError as error:
+        warnings.warn(
+            f"painclf's {missing.format(error=error)}", RuntimeWarning, stacklevel=stacklevel
+        )
+        return None
+
+
 @cache
 def compiled() -> ModuleType | None:
     """The compiled module, or None for the pure-Python path (read once per process).
 
     Warns when the module was not built: the analysis is then several times slower.
     """
-    if os.environ.get(PURE_PYTHON_ENV, "").strip() not in ("", "0"):
+    if pure_python_forced():
         return None
-    try:
-        module = importlib.import_module("classifier._fast")
-    except ImportError as error:
-        warnings.warn(
-            f"painclf's compiled analysis is not available ({error}); using the slower "
-            "pure-Python analysis (same results). Reinstall with a C compiler "
-            "(`pip install -e .`) to build it.",
-            RuntimeWarning,
-            stacklevel=2,
-        )
-        return None
-    return module
+    return optional_extension(
+        "classifier._fast",
+        "compiled analysis is not available ({error}); using the slower pure-Python "
+        "analysis (same results). Reinstall with a C compiler (`pip install -e .`) to build it.",
+    )
 
 
 @cache
@@ -48,14 +60,8 @@ def compiled_tokens() -> ModuleType | None:
     """
     if compiled() is None:
         return None
-    try:
-        module = importlib.import_module("classifier._tok")
-    except ImportError as error:
-        warnings.warn(
-            f"painclf's compiled tokenizer is not available ({error}); spaCy's tokenizer is "
-            "used instead (same results). Reinstall with a C compiler (`pip install -e .`).",
-            RuntimeWarning,
-            stacklevel=2,
-        )
-        return None
-    return module
+    return optional_extension(
+        "classifier._tok",
+        "compiled tokenizer is not available ({error}); spaCy's tokenizer is used instead "
+        "(same results). Reinstall with a C compiler (`pip install -e .`).",
+    )

@@ -23,7 +23,6 @@ import importlib
 import io
 import json
 import math
-import os
 import re
 import unicodedata
 import zipfile
@@ -43,6 +42,7 @@ from classifier.cue_counts import (
     column_index,
     cue_counts,
 )
+from classifier.fastpath import pure_python_forced
 from classifier.registry import ModelError, ModelRef, resolve
 
 if TYPE_CHECKING:
@@ -54,8 +54,6 @@ _TF_TABLE_SIZE = 256
 # scikit-learn's default token pattern: its tokens hold no space, so a vocabulary term
 # with one space is a bigram of two terms (what the compiled word block relies on).
 _DEFAULT_TOKEN_PATTERN = r"(?u)\b\w\w+\b"
-# Set (as for the analysis, see ``classifier.fastpath``) to compute with numpy only.
-_PURE_PYTHON_ENV = "PAINCLF_PURE_PYTHON"
 
 
 @cache
@@ -63,7 +61,7 @@ def post_module() -> Any:
     """The compiled module ``classifier._post``, or None: not built, or
     ``PAINCLF_PURE_PYTHON`` set (then numpy and Python compute the same numbers; the
     analysis warns once when the compiled modules were not built)."""
-    if os.environ.get(_PURE_PYTHON_ENV, "").strip() not in ("", "0"):
+    if pure_python_forced():
         return None
     try:
         return importlib.import_module("classifier._post")

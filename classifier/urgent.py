@@ -9,10 +9,11 @@ about, and, for flags marked ``stable_after_days``, not long-standing and stable
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cache
 
-from classifier.analysis import SEDENTARY, Analysis
+from classifier.analysis import Analysis, sedentary_sentences
 from classifier.context import Cue
 from classifier.duration import DurationMention, duration_days
 from classifier.rules import RuleSet, UrgentRule
@@ -99,7 +100,7 @@ def _long_standing(cue: Cue, analysis: Analysis, days: int) -> bool:
     )
 
 
-def _complaint_is_old(analysis: Analysis, days: int, flag_categories: frozenset[str]) -> bool:
+def _complaint_is_old(analysis: Analysis, days: int, flag_categories: Sequence[str]) -> bool:
     """The complaint has lasted more than ``days`` and nothing is new or worse.
 
     For a flag that names a standing condition (``background``: cancer, osteoporosis, steroid
@@ -116,7 +117,7 @@ def _complaint_is_old(analysis: Analysis, days: int, flag_categories: frozenset[
         complaints = [
             c for c in analysis.cues if c.category in COMPLAINT_CATEGORIES and c.is_current
         ]
-        sedentary = _sedentary_sentences(analysis)
+        sedentary = sedentary_sentences(analysis.cues)
         mentions = [
             m
             for m in analysis.durations
@@ -135,12 +136,6 @@ def _char_gap(mention: DurationMention, cues: list[Cue]) -> float:
         (max(cue.start_char - mention.end, mention.start - cue.end_char, 0) for cue in cues),
         default=math.inf,
     )
-
-
-def _sedentary_sentences(analysis: Analysis) -> set[int]:
-    """Sentences of a current sedentary cue: their durations are the rest before an activity
-    (as in ``Analysis.duration_days``)."""
-    return {c.sentence for c in analysis.cues if c.category in SEDENTARY and c.is_current}
 
 
 def _counts(cue: Cue, rule: UrgentRule, analysis: Analysis, other_person_ok: bool) -> bool:
@@ -201,7 +196,7 @@ def find_red_flags(analysis: Analysis, rules: RuleSet) -> list[UrgentFinding]:
         if rule.new_complaint_days and _complaint_is_old(
             analysis,
             rule.new_complaint_days,
-            frozenset(rule.cues) if rule.background else frozenset(),
+            rule.cues if rule.background else (),
         ):
             continue
         for cue in analysis.cues:

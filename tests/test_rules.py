@@ -181,6 +181,28 @@ def test_matching_ignores_case_and_the_spelling_of_cannot(text: str) -> None:
     assert "rf_bladder_bowel" in {cue.category for cue in analyze(text).cues}
 
 
+@pytest.mark.parametrize(
+    ("text", "is_muscle_complaint"),
+    [
+        ("My hamstrings are tight after leg day", True),
+        ("calves still tight two days after the hill run", True),
+        ("Keep your back tight and your chest up on the squat", False),
+        ("The shirt is tight, I ran 5k in it anyway", False),
+        ("It was a tight game until the last minute", False),
+    ],
+)
+def test_tight_is_a_soreness_word_only_beside_a_body_site(
+    text: str, is_muscle_complaint: bool
+) -> None:
+    # "tight" alone describes clothes, form cues and close games as often as muscles, so it
+    # is no soreness word of its own; next to a body site it still makes a complaint.
+    categories = {cue.category for cue in analyze(text).cues if cue.is_current}
+    assert "soreness_word" not in categories
+    assert ("msk_complaint" in categories or "spine_complaint" in categories) is (
+        is_muscle_complaint
+    )
+
+
 # --- expand_term -----------------------------------------------------------------------------
 
 

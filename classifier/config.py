@@ -17,7 +17,10 @@ SAMPLE_TICKETS = SAMPLES_DIR / "tickets.csv"
 # What `painclf train` trains on without --data, and what the shipped default model is
 # built from (`python -m classifier.ship`): change it here, then rebuild the shipped model.
 REAL_DIR = DATA_DIR / "real"
-DEFAULT_TRAINING_DATA: tuple[Path, ...] = (SEED_DIR, REAL_DIR)
+# Written blog- and diary-style posts (data/written/README.md): the long first-person
+# narratives the short seed tickets and the mostly-other forum posts lack.
+WRITTEN_DIR = DATA_DIR / "written"
+DEFAULT_TRAINING_DATA: tuple[Path, ...] = (SEED_DIR, WRITTEN_DIR, REAL_DIR)
 MODELS_DIR = Path(os.environ.get("PAINCLF_MODELS_DIR", PROJECT_ROOT / "models")).resolve()
 CURRENT_FILE_NAME = "CURRENT"
 REGISTRY_LOG_NAME = "registry.log"

@@ -143,7 +143,7 @@ def test_models_list_json_has_the_manifest_facts(two_models: TwoModels, tmp_path
     versions = {v["version"]: v for v in data["versions"]}
     assert versions[two_models.bad]["current"] and not versions[two_models.good]["current"]
     good, bad = versions[two_models.good], versions[two_models.bad]
-    assert len(good["training_files"]) == 5  # the four seed files and the real posts
+    assert len(good["training_files"]) == 6  # the four seed files, the written and the real posts
     assert 1000 < good["training_rows"] <= sum(f["rows"] for f in good["training_files"])
     assert good["created"] and good["error"] is None
     # The cross-validated macro-F1 of the corrupted model is far lower; urgent is rule-based.

@@ -358,7 +358,10 @@ class UrgentRule:
     complaint must be new: a text whose complaint has lasted longer, with nothing
     new or worse, raises no flag ("history of cancer, with *new* back pain"). With
     ``background``, the cue names a standing condition (cancer, osteoporosis, steroid
-    use), so a duration in its own sentence dates the condition, not the complaint.
+    use), so a duration in its own sentence dates the condition, not the complaint. With
+    ``unless_in_sentence``, a cue does not count in a sentence that also has a current cue
+    of one of those categories ("my arms are so sore I can't raise them": soreness, not
+    weakness).
     """
 
     flag: str
@@ -369,6 +372,7 @@ class UrgentRule:
     stable_after_days: int | None = None
     new_complaint_days: int | None = None
     background: bool = False
+    unless_in_sentence: tuple[str, ...] = ()
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any], where: str = "urgent rule") -> UrgentRule:
@@ -381,6 +385,7 @@ class UrgentRule:
                 "stable_after_days",
                 "new_complaint_days",
                 "background",
+                "unless_in_sentence",
                 "comment",
             },
             where,
@@ -401,6 +406,9 @@ class UrgentRule:
             stable_after_days=data.get("stable_after_days"),
             new_complaint_days=data.get("new_complaint_days"),
             background=data.get("background", False),
+            unless_in_sentence=_str_list(
+                data.get("unless_in_sentence", []), where, "unless_in_sentence", allow_empty=True
+            ),
         )
 
     def to_dict(self) -> dict[str, Any]:
@@ -415,6 +423,8 @@ class UrgentRule:
             data["new_complaint_days"] = self.new_complaint_days
         if self.background:
             data["background"] = True
+        if self.unless_in_sentence:
+            data["unless_in_sentence"] = list(self.unless_in_sentence)
         return data
 
 
@@ -551,7 +561,10 @@ def _cross_check(rules: RuleSet) -> None:
     for combo in rules.combos:
         check(itertools.chain.from_iterable(combo.all_of), f"combos.json: {combo.category}")
     for rule in rules.urgent_rules:
-        check((*rule.cues, *rule.requires), f"urgent_rules.json: {rule.flag}")
+        check(
+            (*rule.cues, *rule.requires, *rule.unless_in_sentence),
+            f"urgent_rules.json: {rule.flag}",
+        )
     for label_rule in rules.label_rules:
         check((*label_rule.if_any, *label_rule.unless_any), f"label_rules.json: {label_rule.id}")
     for context_rule in rules.context_rules:

@@ -148,6 +148,13 @@ def _counts(cue: Cue, rule: UrgentRule, analysis: Analysis, other_person_ok: boo
         return False
     if "OTHER_PERSON" in modifiers and not other_person_ok:
         return False
+    if rule.unless_in_sentence and any(
+        other.sentence == cue.sentence
+        and other.category in rule.unless_in_sentence
+        and other.is_current
+        for other in analysis.cues
+    ):
+        return False
     return rule.stable_after_days is None or not _long_standing(
         cue, analysis, rule.stable_after_days
     )

@@ -427,3 +427,25 @@ def test_fitness_talk_is_not_a_red_flag(text: str) -> None:
 )
 def test_a_broken_bone_is_still_trauma_next_to_an_idiom(text: str) -> None:
     assert "major_trauma" in flags_of(text)
+
+
+@pytest.mark.parametrize(
+    ("text", "urgent"),
+    [
+        ("My left arm suddenly went dead this morning and I can't lift it", True),
+        ("Since yesterday my right leg won't move properly when I walk", True),
+        ("Shoulders so sore after the pull-up ladder that I can't raise my arms", False),
+        ("Arms are sore and I can barely lift them after yesterday's push-ups", False),
+    ],
+)
+def test_a_limb_too_sore_to_lift_is_not_weakness(text: str, urgent: bool) -> None:
+    # The guide: tiredness is not weakness. A limb that will not lift is a red flag, unless
+    # its own sentence says the limb is sore (urgent_rules.json: unless_in_sentence).
+    assert ("limb_weakness" in flags_of(text)) is urgent
+
+
+def test_unless_in_sentence_names_known_categories() -> None:
+    rules = load_rules()
+    known = set(rules.categories)
+    for rule in rules.urgent_rules:
+        assert set(rule.unless_in_sentence) <= known, rule.flag

@@ -132,12 +132,16 @@ def _nested_as_json(frame: pd.DataFrame) -> pd.DataFrame:
 
 
 def _holds_carriage_return(frame: pd.DataFrame) -> bool:
-    # Text lives in object columns, or in pandas' string dtype (Parquet input, pandas 3).
-    return any(
-        any(isinstance(v, str) and "\r" in v for v in frame[column])
-        for column in frame.columns
-        if frame[column].dtype == object or pd.api.types.is_string_dtype(frame[column].dtype)
-    )
+    # Text lives in object columns, or in pandas' string dtype (the output columns, Parquet
+    # input): searched by Arrow, not value by value (a tenth of the writing time).
+    for column in frame.columns:
+        values = frame[column]
+        if isinstance(values.dtype, pd.StringDtype):
+            if values.str.contains("\r", regex=False).any():
+                return True
+        elif values.dtype == object and any(isinstance(v, str) and "\r" in v for v in values):
+            return True
+    return False
 
 
 LIST_COLUMNS = ("urgent_reasons", "evidence")

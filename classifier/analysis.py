@@ -329,10 +329,15 @@ def _signals_python(
     )
 
 
-def sedentary_sentences(cues: Sequence[Cue]) -> set[int]:
-    """Sentences of a current sedentary cue ("couch potato for months"): their durations are
-    the rest before an activity, not how long a complaint has lasted."""
-    return {c.sentence for c in cues if c.category in SEDENTARY and c.is_current}
+def complaint_durations(
+    durations: Sequence[DurationMention], cues: Sequence[Cue], sentence_starts: Sequence[int]
+) -> list[DurationMention]:
+    """The durations that can date the complaint: not those in a sentence of a current
+    sedentary cue ("couch potato for months": the rest before an activity)."""
+    if not durations or not any(c.category in SEDENTARY for c in cues):
+        return list(durations)
+    sedentary = {c.sentence for c in cues if c.category in SEDENTARY and c.is_current}
+    return [m for m in durations if bisect_right(sentence_starts, m.start) - 1 not in sedentary]
 
 
 def _analysis_from_table(
@@ -363,19 +368,11 @@ def _analysis_from_table(
         few_english = table.stop_words < 0.15 * table.words and not cues
         if few_english or (foreign >= 2 and foreign >= table.stop_words):
             notes = (*notes, NOTE_NOT_ENGLISH)
-    complaint_durations = durations
-    if durations and any(c.category in SEDENTARY for c in cues):
-        # "couch potato for months": that duration is the rest before the activity,
-        # not how long the complaint has lasted.
-        sedentary = sedentary_sentences(cues)
-        complaint_durations = [
-            m for m in durations if bisect_right(sentence_starts, m.start) - 1 not in sedentary
-        ]
     return Analysis(
         text=clean.text,
         cues=cues,
         durations=durations,
-        duration_days=duration_days(complaint_durations),
+        duration_days=duration_days(complaint_durations(durations, cues, sentence_starts)),
         n_tokens=n_tokens,
         first_person=first_person,
         self_reference=self_reference,

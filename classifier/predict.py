@@ -26,11 +26,6 @@ from classifier._quiet_spacy import import_spacy_without_cli
 import_spacy_without_cli()
 
 from classifier.analysis import NOTE_NOT_ENGLISH, Analysis, analyze_many  # noqa: E402
-
-# A short text with no cue and no word the model knows gets needs_review: its answer is the
-# model's prior alone (longer ones are caught by the language check of the analysis).
-UNKNOWN_WORDS_MAX_TOKENS = 8
-NOTE_UNKNOWN_WORDS = "no word of this text is known to the model: its answer is only a guess"
 from classifier.config import LABELS  # noqa: E402
 from classifier.context import Cue  # noqa: E402
 from classifier.lean import (  # noqa: E402
@@ -53,6 +48,11 @@ MAX_EVIDENCE = 25
 # that per-chunk costs vanish, small enough that a chunk's analyses (a few MB) are all
 # that is held besides the results.
 DEFAULT_CHUNK_SIZE = 5_000
+
+# A short text with no cue and no word the model knows gets needs_review: its answer is the
+# model's prior alone (longer ones are caught by the language check of the analysis).
+UNKNOWN_WORDS_MAX_TOKENS = 8
+NOTE_UNKNOWN_WORDS = "no word of this text is known to the model: its answer is only a guess"
 
 
 @dataclass(frozen=True, slots=True)

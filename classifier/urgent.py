@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cache
 
-from classifier.analysis import Analysis, sedentary_sentences
+from classifier.analysis import Analysis, complaint_durations
 from classifier.context import Cue
 from classifier.duration import DurationMention, duration_days
 from classifier.rules import RuleSet, UrgentRule
@@ -117,13 +117,8 @@ def _complaint_is_old(analysis: Analysis, days: int, flag_categories: Sequence[s
         complaints = [
             c for c in analysis.cues if c.category in COMPLAINT_CATEGORIES and c.is_current
         ]
-        sedentary = sedentary_sentences(analysis.cues)
-        mentions = [
-            m
-            for m in analysis.durations
-            if analysis.sentence_of_char(m.start) not in sedentary
-            and _char_gap(m, complaints) <= _char_gap(m, conditions)
-        ]
+        dating = complaint_durations(analysis.durations, analysis.cues, analysis.sentence_starts)
+        mentions = [m for m in dating if _char_gap(m, complaints) <= _char_gap(m, conditions)]
         complaint_days = duration_days(mentions)
         if complaint_days is None or complaint_days <= days:
             return False

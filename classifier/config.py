@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from datetime import date
 from pathlib import Path
 
 PACKAGE_DIR = Path(__file__).resolve().parent
@@ -21,6 +22,10 @@ REAL_DIR = DATA_DIR / "real"
 # narratives the short seed tickets and the mostly-other forum posts lack.
 WRITTEN_DIR = DATA_DIR / "written"
 DEFAULT_TRAINING_DATA: tuple[Path, ...] = (SEED_DIR, WRITTEN_DIR, REAL_DIR)
+# The "today" training analyses its texts against. A labeled text has no date of its own, so
+# "since Monday" would otherwise be a different number of days on each day of training, and
+# the same data would train a different model (the shipped one was trained on this day).
+TRAINING_REFERENCE_DATE = date(2026, 12, 1)
 MODELS_DIR = Path(os.environ.get("PAINCLF_MODELS_DIR", PROJECT_ROOT / "models")).resolve()
 CURRENT_FILE_NAME = "CURRENT"
 REGISTRY_LOG_NAME = "registry.log"

@@ -23,6 +23,7 @@ from classifier.config import (
     REVIEW_MAX_FLAGGED,
     REVIEW_TARGET_ACCURACY,
     REVIEW_THRESHOLD_BOUNDS,
+    TRAINING_REFERENCE_DATE,
 )
 from classifier.dataset import Problem, SourceFile, load_labeled
 from classifier.evaluate import compute_metrics, format_metrics, reliability_table
@@ -124,7 +125,11 @@ def cross_validate(
     urgent flags, and their metrics.
     """
     rules = load_rules()
-    analyses = list(analyses) if analyses is not None else analyze_many(texts)
+    analyses = (
+        list(analyses)
+        if analyses is not None
+        else analyze_many(texts, today=TRAINING_REFERENCE_DATE)
+    )
     texts = [a.text for a in analyses]
     y = np.asarray(labels)
     model_proba = np.zeros((len(texts), len(LABELS)))
@@ -344,7 +349,7 @@ def train(
             )
         raise DataError([Problem(", ".join(s.path for s in sources) or "data", None, message)])
     _say(quiet, f"training on {len(frame)} texts from {len(sources)} file(s)")
-    analyses = analyze_many(frame["text"].tolist())
+    analyses = analyze_many(frame["text"].tolist(), today=TRAINING_REFERENCE_DATE)
     labels = frame["label"].tolist()
     urgent = frame["urgent"].astype(int).tolist()
     cv = cross_validate(

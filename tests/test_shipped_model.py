@@ -8,6 +8,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 from typer.testing import CliRunner
 
 import classifier
@@ -146,3 +147,28 @@ def test_models_current_names_the_registry_model(trained_models_dir: Path, tmp_p
     info = json.loads(out.read_text(encoding="utf-8"))
     assert info["version"] == current_version(trained_models_dir)
     assert info["source"].startswith("CURRENT of the registry")
+
+
+def test_training_dates_its_texts_on_a_fixed_day(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """Labeled texts have no date: "since Monday" must count the same days whatever day
+    training runs on, or the shipped model could not be reproduced tomorrow."""
+    import importlib
+
+    train_module = importlib.import_module("classifier.train")  # the package exports train()
+    from classifier.config import TRAINING_REFERENCE_DATE
+
+    seen: list[object] = []
+
+    class Stop(Exception):
+        pass
+
+    def analyze_many(texts: object, today: object = None, **kwargs: object) -> None:
+        seen.append(today)
+        raise Stop
+
+    monkeypatch.setattr(train_module, "analyze_many", analyze_many)
+    with pytest.raises(Stop):
+        train_module.train(root=tmp_path, quiet=True)
+    assert seen == [TRAINING_REFERENCE_DATE]

@@ -896,22 +896,30 @@ cdef enum:
     SIGNAL_QUESTION_START = 4
     SIGNAL_QUESTION_MARK = 8
     SIGNAL_FOREIGN = 16
+    SIGNAL_DEICTIC = 32
 
 
 cdef class TextSignals:
     """The word sets ``classifier.analysis`` reads per text (NORM hashes): first-person
     words, self-reference words, question words, the question mark and the foreign function
-    words, as one map from a hash to the bits of the sets that hold it."""
+    words and the deictic words, as one map from a hash to the bits of the sets that hold it."""
 
     cdef unordered_map[uint64_t, int] flags
 
-    def __init__(self, first_person, self_reference, question_start, question_mark, foreign):
+    cdef Py_ssize_t deictic_reach
+
+    def __init__(
+        self, first_person, self_reference, question_start, question_mark, foreign, deictic,
+        Py_ssize_t deictic_reach=4,
+    ):
+        self.deictic_reach = deictic_reach
         for bit, words in (
             (SIGNAL_FIRST_PERSON, first_person),
             (SIGNAL_SELF_REFERENCE, self_reference),
             (SIGNAL_QUESTION_START, question_start),
             (SIGNAL_QUESTION_MARK, question_mark),
             (SIGNAL_FOREIGN, foreign),
+            (SIGNAL_DEICTIC, deictic),
         ):
             for value in words:
                 self.flags[<uint64_t>value] |= bit
@@ -931,7 +939,8 @@ def text_signals(TextSignals signals, list norms, tuple segment_starts, Py_ssize
     self_reference, impersonal_questions, self_sentences, foreign)``: whether a question
     mark is in the text or its first word asks, whether a first-person or self-reference
     word is in it, the indexes of the sentences that ask without a first-person word (with
-    a question mark, starting with a question word) and of those with a self-reference
+    a question mark, starting with a question word; not one whose first words point back,
+    "could this be...", after a first-person sentence) and of those with a self-reference
     word (both frozensets, filled only when the text refers to the writer or asks), and the
     number of foreign function words.
     """
@@ -939,7 +948,8 @@ def text_signals(TextSignals signals, list norms, tuple segment_starts, Py_ssize
     cdef vector[int] token_flags = vector[int](n)
     cdef Py_ssize_t i, k, start, end
     cdef Py_ssize_t n_segments = len(segment_starts)
-    cdef int seen = 0, here, flag
+    cdef int seen = 0, here, flag, opening
+    cdef bint spoken_of_self = False
     cdef Py_ssize_t foreign = 0
     for i in range(n):
         flag = signals.of(<uint64_t>norms[i])
@@ -958,16 +968,22 @@ def text_signals(TextSignals signals, list norms, tuple segment_starts, Py_ssize
             start = segment_starts[k]
             end = segment_starts[k + 1] if k + 1 < n_segments else length
             here = 0
+            opening = 0
             for i in range(start, end):
                 here |= token_flags[i]
+                if i - start < signals.deictic_reach:
+                    opening |= token_flags[i]
             if here & SIGNAL_SELF_REFERENCE:
                 self_sentences.append(k)
             if (
                 here & SIGNAL_QUESTION_MARK
                 and not (here & SIGNAL_FIRST_PERSON)
                 and token_flags[start] & SIGNAL_QUESTION_START
+                and not (spoken_of_self and opening & SIGNAL_DEICTIC)
             ):
                 impersonal.append(k)
+            if here & SIGNAL_FIRST_PERSON:
+                spoken_of_self = True
     return (
         is_question,
         (seen & SIGNAL_FIRST_PERSON) != 0,

@@ -70,6 +70,11 @@ _QUESTION_START = frozenset(
     ]
 )
 
+# "Could this be a stress fracture?" after "My shin hurts": the question points back at the
+# writer's complaint, so it is not impersonal. Looked for in a question's first words.
+DEICTIC = frozenset({"this", "that", "these", "those"})
+DEICTIC_REACH = 4
+
 SEDENTARY = frozenset({"sedentary"})
 OWN_QUESTION = frozenset({"own_question"})
 PAIN_WORDS = frozenset({"pain_word", "soreness_word", "sharp_quality"})
@@ -253,6 +258,7 @@ def _hashes() -> dict[str, frozenset[int]]:
         "question_start": _QUESTION_START,
         "question_mark": frozenset({"?"}),
         "foreign": FOREIGN_FUNCTION_WORDS,
+        "deictic": DEICTIC,
     }
     return {name: frozenset(strings.add(w) for w in group) for name, group in words.items()}
 
@@ -283,6 +289,8 @@ def _compiled_signals() -> Any:
         hashes["question_start"],
         hashes["question_mark"],
         hashes["foreign"],
+        hashes["deictic"],
+        DEICTIC_REACH,
     )
 
 
@@ -302,17 +310,26 @@ def _signals_python(
     first_person = not norm_set.isdisjoint(hashes["first_person"])
     self_reference = not norm_set.isdisjoint(hashes["self_reference"])
     if n_tokens and (self_reference or is_question):
+        spoken_of_self = False  # a first-person word in an earlier sentence
         for index in range(len(segments.starts)):
             start, end = segments.bounds(index)
             here = set(table.norms[start:end])
             if not here.isdisjoint(hashes["self_reference"]):
                 self_sentences.add(index)
+            own = not here.isdisjoint(hashes["first_person"])
             if (
                 not here.isdisjoint(hashes["question_mark"])
                 and table.norms[start] in hashes["question_start"]
-                and here.isdisjoint(hashes["first_person"])
+                and not own
+                and not (
+                    spoken_of_self
+                    and not hashes["deictic"].isdisjoint(
+                        table.norms[start : min(end, start + DEICTIC_REACH)]
+                    )
+                )
             ):
                 impersonal.add(index)
+            spoken_of_self = spoken_of_self or own
     # Most texts hold no foreign function word: the set test skips the count for them.
     foreign = (
         0

@@ -25,6 +25,9 @@ TEXTS = [
     "Ich habe seit einer Woche Rückenschmerzen und kann nicht schlafen.",
     "?",
     "my back\nhurts? yes\n\nwhy is that",
+    "My heel hurts when I land. Could this be a bone bruise? Is that common?",
+    "Could this be serious? My knee swelled up. Is this normal?",
+    "I run a lot. Which of these shoes, is that the one?",
     "",
 ]
 

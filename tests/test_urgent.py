@@ -449,3 +449,20 @@ def test_unless_in_sentence_names_known_categories() -> None:
     known = set(rules.categories)
     for rule in rules.urgent_rules:
         assert set(rule.unless_in_sentence) <= known, rule.flag
+
+
+@pytest.mark.parametrize(
+    ("text", "urgent"),
+    [
+        ("My shin hurts along the bone when I hop. Could this be a stress fracture?", True),
+        ("I landed badly on the stairs and my wrist is swollen. Is that a fracture?", True),
+        ("What are the signs of a stress fracture? Asking for my running club.", False),
+        ("Could this be a stress fracture?", False),
+        ("My shin hurts. What are the signs of a stress fracture in general?", False),
+    ],
+)
+def test_a_question_about_this_complaint_is_not_impersonal(text: str, urgent: bool) -> None:
+    # "Could this be...?" after the writer's own symptom asks about that symptom: the guide
+    # counts a suspected fracture. Without an earlier first-person sentence, or with a
+    # question that does not point back ("what are the signs of..."), it stays impersonal.
+    assert ("major_trauma" in flags_of(text)) is urgent

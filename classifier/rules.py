@@ -361,7 +361,10 @@ class UrgentRule:
     use), so a duration in its own sentence dates the condition, not the complaint. With
     ``unless_in_sentence``, a cue does not count in a sentence that also has a current cue
     of one of those categories ("my arms are so sore I can't raise them": soreness, not
-    weakness).
+    weakness). With ``confirmed_by``, a cue counts only when a current cue of one of those
+    categories follows it in its own sentence or in the next ``confirmed_within`` sentences
+    ("took a boot to the head. On the drive home I threw up twice": the sign that the blow
+    did harm is often told later).
     """
 
     flag: str
@@ -373,6 +376,8 @@ class UrgentRule:
     new_complaint_days: int | None = None
     background: bool = False
     unless_in_sentence: tuple[str, ...] = ()
+    confirmed_by: tuple[str, ...] = ()
+    confirmed_within: int = 0
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any], where: str = "urgent rule") -> UrgentRule:
@@ -386,10 +391,17 @@ class UrgentRule:
                 "new_complaint_days",
                 "background",
                 "unless_in_sentence",
+                "confirmed_by",
+                "confirmed_within",
                 "comment",
             },
             where,
         )
+        within = data.get("confirmed_within", 0)
+        if isinstance(within, bool) or not isinstance(within, int) or within < 0:
+            raise RuleError(f"{where}: 'confirmed_within' must be a non-negative integer")
+        if within and not data.get("confirmed_by"):
+            raise RuleError(f"{where}: 'confirmed_within' needs 'confirmed_by'")
         for key in ("stable_after_days", "new_complaint_days"):
             value = data.get(key)
             if value is not None and (not isinstance(value, int) or value < 1):
@@ -409,6 +421,10 @@ class UrgentRule:
             unless_in_sentence=_str_list(
                 data.get("unless_in_sentence", []), where, "unless_in_sentence", allow_empty=True
             ),
+            confirmed_by=_str_list(
+                data.get("confirmed_by", []), where, "confirmed_by", allow_empty=True
+            ),
+            confirmed_within=within,
         )
 
     def to_dict(self) -> dict[str, Any]:
@@ -425,6 +441,10 @@ class UrgentRule:
             data["background"] = True
         if self.unless_in_sentence:
             data["unless_in_sentence"] = list(self.unless_in_sentence)
+        if self.confirmed_by:
+            data["confirmed_by"] = list(self.confirmed_by)
+        if self.confirmed_within:
+            data["confirmed_within"] = self.confirmed_within
         return data
 
 
@@ -562,7 +582,7 @@ def _cross_check(rules: RuleSet) -> None:
         check(itertools.chain.from_iterable(combo.all_of), f"combos.json: {combo.category}")
     for rule in rules.urgent_rules:
         check(
-            (*rule.cues, *rule.requires, *rule.unless_in_sentence),
+            (*rule.cues, *rule.requires, *rule.unless_in_sentence, *rule.confirmed_by),
             f"urgent_rules.json: {rule.flag}",
         )
     for label_rule in rules.label_rules:

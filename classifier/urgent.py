@@ -150,6 +150,14 @@ def _counts(cue: Cue, rule: UrgentRule, analysis: Analysis, other_person_ok: boo
         for other in analysis.cues
     ):
         return False
+    if rule.confirmed_by and not any(
+        other.category in rule.confirmed_by
+        and other.is_current
+        and other.start >= cue.start
+        and other.sentence <= cue.sentence + rule.confirmed_within
+        for other in analysis.cues
+    ):
+        return False
     return rule.stable_after_days is None or not _long_standing(
         cue, analysis, rule.stable_after_days
     )

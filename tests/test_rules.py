@@ -380,6 +380,30 @@ def _with(base: dict[str, Any], **changes: Any) -> dict[str, Any]:
             "stable_after_days",
         ),
         (
+            UrgentRule.from_dict,
+            _with(URGENT_OK, confirmed_by=["numbness"], confirmed_within=-1),
+            "urgent_rules.json: rule 15",
+            "confirmed_within",
+        ),
+        (
+            UrgentRule.from_dict,
+            _with(URGENT_OK, confirmed_by=["numbness"], confirmed_within=True),
+            "urgent_rules.json: rule 15",
+            "confirmed_within",
+        ),
+        (
+            UrgentRule.from_dict,
+            _with(URGENT_OK, confirmed_within=2),
+            "urgent_rules.json: rule 15",
+            "needs 'confirmed_by'",
+        ),
+        (
+            UrgentRule.from_dict,
+            _with(URGENT_OK, confirmed_by="numbness"),
+            "urgent_rules.json: rule 15",
+            "confirmed_by",
+        ),
+        (
             LabelRule.from_dict,
             _with(LABEL_OK, priority=1),
             "label_rules.json: rule 2",

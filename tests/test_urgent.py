@@ -449,6 +449,7 @@ def test_unless_in_sentence_names_known_categories() -> None:
     known = set(rules.categories)
     for rule in rules.urgent_rules:
         assert set(rule.unless_in_sentence) <= known, rule.flag
+        assert set(rule.confirmed_by) <= known, rule.flag
 
 
 @pytest.mark.parametrize(
@@ -466,3 +467,42 @@ def test_a_question_about_this_complaint_is_not_impersonal(text: str, urgent: bo
     # counts a suspected fracture. Without an earlier first-person sentence, or with a
     # question that does not point back ("what are the signs of..."), it stays impersonal.
     assert ("major_trauma" in flags_of(text)) is urgent
+
+
+@pytest.mark.parametrize(
+    ("text", "urgent"),
+    [
+        (
+            "Took an elbow to the side of the head in the second half and played on. "
+            "On the drive home I was sick twice and the headlights hurt my eyes.",
+            True,
+        ),
+        (
+            "My son clashed heads with the keeper at training. He seemed fine at first. "
+            "Now he is drowsy and keeps asking what happened.",
+            True,
+        ),
+        ("Got a ball to the head at practice today, all fine, just embarrassed.", False),
+        (
+            "Took a ball to the head at practice. Not a big deal. Went for my run after. "
+            "Did my stretches. Two days later I was sick with a cold.",
+            False,
+        ),
+    ],
+)
+def test_a_sign_after_a_blow_to_the_head_is_a_head_injury(text: str, urgent: bool) -> None:
+    # The guide lists a head injury. A blow to the head counts when a sign that it did harm
+    # follows in its own sentence or the next two (urgent_rules.json: confirmed_by).
+    assert ("major_trauma" in flags_of(text)) is urgent
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "My daughter came off the monkey bars and her wrist is at a funny angle",
+        "He caught the ball badly and now his finger is pointing sideways",
+        "Grandma slipped in the garden and her leg looks shorter than the other one",
+    ],
+)
+def test_a_limb_out_of_shape_is_a_suspected_fracture(text: str) -> None:
+    assert "major_trauma" in flags_of(text)

@@ -53,6 +53,23 @@ def test_years_ago_is_historical() -> None:
     assert "HISTORICAL" in injury.modifiers and not injury.is_current
 
 
+@pytest.mark.parametrize(
+    "text",
+    [
+        "I am a 45 year old man and since Monday I have numbness in my foot",
+        "My 7-year-old has numbness in her fingers since she fell this morning",
+        "Walking like an old lady since the long run, numbness in both feet today",
+    ],
+)
+def test_an_age_is_not_the_past(text: str) -> None:
+    # "old" marks an old injury; in an age or a comparison it says nothing about when.
+    assert "HISTORICAL" not in cues_of(text, "numbness")[0].modifiers
+
+
+def test_an_old_injury_is_still_the_past() -> None:
+    assert "HISTORICAL" in only_cue("an old rugby injury in my shoulder", "injury_event").modifiers
+
+
 # --- negation --------------------------------------------------------------------------------
 
 

@@ -506,3 +506,21 @@ def test_a_sign_after_a_blow_to_the_head_is_a_head_injury(text: str, urgent: boo
 )
 def test_a_limb_out_of_shape_is_a_suspected_fracture(text: str) -> None:
     assert "major_trauma" in flags_of(text)
+
+
+@pytest.mark.parametrize(
+    ("flag", "text"),
+    [
+        ("suicide_self_harm", "He told me he has been stockpiling his codeine for a bad day"),
+        ("suicide_self_harm", "I searched how many of my sleeping pills it would take"),
+        ("suicide_self_harm", "My daughter has fresh cuts on her forearms and hides them"),
+        ("heavy_bleeding", "The gash on his shin is pumping blood and soaking through the towel"),
+        ("heavy_bleeding", "Blood is still coming through the bandage after twenty minutes"),
+    ],
+)
+def test_self_harm_and_bleeding_in_plain_words(flag: str, text: str) -> None:
+    assert flag in flags_of(text)
+
+
+def test_in_spurts_of_time_is_not_bleeding() -> None:
+    assert "heavy_bleeding" not in flags_of("I have trained in spurts for five years, back is sore")

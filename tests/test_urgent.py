@@ -482,6 +482,11 @@ def test_a_question_about_this_complaint_is_not_impersonal(text: str, urgent: bo
             "Now he is drowsy and keeps asking what happened.",
             True,
         ),
+        (
+            "Caught an edge and my head bounced off the ice, the helmet has a crack in it. "
+            "Later my wife said I asked her the same question three times.",
+            True,
+        ),
         ("Got a ball to the head at practice today, all fine, just embarrassed.", False),
         (
             "Took a ball to the head at practice. Not a big deal. Went for my run after. "
@@ -516,6 +521,11 @@ def test_a_limb_out_of_shape_is_a_suspected_fracture(text: str) -> None:
         ("suicide_self_harm", "My daughter has fresh cuts on her forearms and hides them"),
         ("heavy_bleeding", "The gash on his shin is pumping blood and soaking through the towel"),
         ("heavy_bleeding", "Blood is still coming through the bandage after twenty minutes"),
+        ("heavy_bleeding", "The cut on her knee is bleeding and it is not slowing down at all"),
+        ("suicide_self_harm", "Honestly if it wasn't for my kids I'd have ended it by now"),
+        ("suicide_self_harm", "Lately I think my family would be better off without me"),
+        ("suicide_self_harm", "There are new cuts on his arm again and he will not talk to me"),
+        ("stroke", "Since lunch my husband keeps mixing up his words and his smile is lopsided"),
     ],
 )
 def test_self_harm_and_bleeding_in_plain_words(flag: str, text: str) -> None:

@@ -66,6 +66,26 @@ def test_an_age_is_not_the_past(text: str) -> None:
     assert "HISTORICAL" not in cues_of(text, "numbness")[0].modifiers
 
 
+@pytest.mark.parametrize(
+    "text",
+    [
+        "I slid into the post and would have broken my leg if the pad had not been there",
+        "Nearly fell off the ladder this morning, caught the gutter",
+        "As a teen I tried to break my own arm to get out of the team",
+    ],
+)
+def test_what_did_not_happen_is_no_red_flag(text: str) -> None:
+    # Counterfactuals ('would have', 'nearly', 'tried to') report an injury that did not happen.
+    assert "major_trauma" not in [f.flag for f in find_red_flags(analyze(text), load_rules())]
+
+
+def test_might_have_is_a_suspicion_not_a_counterfactual() -> None:
+    flags = [
+        f.flag for f in find_red_flags(analyze("I think I might have broken my toe"), load_rules())
+    ]
+    assert "major_trauma" in flags
+
+
 def test_an_old_injury_is_still_the_past() -> None:
     assert "HISTORICAL" in only_cue("an old rugby injury in my shoulder", "injury_event").modifiers
 

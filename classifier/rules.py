@@ -362,9 +362,9 @@ class UrgentRule:
     ``unless_in_sentence``, a cue does not count in a sentence that also has a current cue
     of one of those categories ("my arms are so sore I can't raise them": soreness, not
     weakness). With ``confirmed_by``, a cue counts only when a current cue of one of those
-    categories follows it in its own sentence or in the next ``confirmed_within`` sentences
+    categories is in its own sentence or within ``confirmed_within`` sentences of it
     ("took a boot to the head. On the drive home I threw up twice": the sign that the blow
-    did harm is often told later).
+    did harm is often told in another sentence).
     """
 
     flag: str

@@ -153,8 +153,7 @@ def _counts(cue: Cue, rule: UrgentRule, analysis: Analysis, other_person_ok: boo
     if rule.confirmed_by and not any(
         other.category in rule.confirmed_by
         and other.is_current
-        and other.start >= cue.start
-        and other.sentence <= cue.sentence + rule.confirmed_within
+        and abs(other.sentence - cue.sentence) <= rule.confirmed_within
         for other in analysis.cues
     ):
         return False

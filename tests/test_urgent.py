@@ -534,3 +534,20 @@ def test_self_harm_and_bleeding_in_plain_words(flag: str, text: str) -> None:
 
 def test_in_spurts_of_time_is_not_bleeding() -> None:
     assert "heavy_bleeding" not in flags_of("I have trained in spurts for five years, back is sore")
+
+
+@pytest.mark.parametrize(
+    ("text", "urgent"),
+    [
+        ("All of a sudden my left leg has become weak and I trip on the kerb", True),
+        ("My right arm has felt weak. It keeps getting weaker and I drop my mug", True),
+        (
+            "My physio says I have weak hips. I do clamshells every day. "
+            "The knee has been getting worse on long runs.",
+            False,
+        ),
+    ],
+)
+def test_weakness_is_new_when_its_sentence_or_the_next_says_so(text: str, urgent: bool) -> None:
+    # 'weak hips' is a lack of strength; weakness is the red flag when it is new or worse.
+    assert ("limb_weakness" in flags_of(text)) is urgent

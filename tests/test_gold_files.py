@@ -57,3 +57,23 @@ def test_the_urgent_flag_holds_its_level_on_patient_questions(
     false = sum(a.urgent for a, u in zip(answers, urgent, strict=True) if not u)
     assert caught >= at_least
     assert false <= false_at_most
+
+
+def test_the_rules_hold_their_level_on_the_written_forum_pool() -> None:
+    # data/rules_dev/README.md states 73, 77 and 56 red flags found by the rules alone for
+    # writers E, F and G (G never read), with 14, 12 and 15 false flags.
+    from classifier.analysis import analyze_many
+    from classifier.rules import load_rules
+    from classifier.urgent import find_red_flags
+
+    pool = pd.read_csv(ROOT / "data" / "rules_dev" / "forum_pool.csv", keep_default_na=False)
+    assert set(pool.label) <= {"soreness", "pain", "other"}
+    assert not ((pool.urgent == 1) & (pool.label == "soreness")).any()
+    rules = load_rules()
+    flagged = [bool(find_red_flags(a, rules)) for a in analyze_many(pool.text.tolist())]
+    pool["flagged"] = flagged
+    levels = {"E": (70, 16), "F": (74, 14), "G": (53, 17)}
+    for writer, (at_least, false_at_most) in levels.items():
+        part = pool[pool.writer == writer]
+        assert (part.flagged & (part.urgent == 1)).sum() >= at_least, writer
+        assert (part.flagged & (part.urgent == 0)).sum() <= false_at_most, writer

@@ -105,3 +105,19 @@ def test_max_tokens_must_be_a_positive_integer(value: object) -> None:
         LabelRule.from_dict(
             {"id": "r", "excludes": "other", "reason": "x", "if_any": ["a"], "max_tokens": value}
         )
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "I think I might have broken my toe when I kicked the door",
+        "Fell off the ladder clearing the gutters yesterday",
+        "Got knocked off my bike on the way to work this morning",
+    ],
+)
+def test_a_fracture_or_an_injury_event_is_never_other(text: str) -> None:
+    # The guide: an injury event or a structural name is enough for pain. A short text
+    # naming a broken bone or a fall from a height is a complaint even when the model,
+    # trained on long posts that mention injuries in passing, leans to other.
+    decision = decide_with(text, {"msk_complaint_not_other"}, soreness=0.05, pain=0.25, other=0.70)
+    assert decision.label == "pain"

@@ -25,7 +25,12 @@ from classifier._quiet_spacy import import_spacy_without_cli
 # never runs it, so it is skipped (see classifier._quiet_spacy).
 import_spacy_without_cli()
 
-from classifier.analysis import NOTE_NOT_ENGLISH, Analysis, analyze_many  # noqa: E402
+from classifier.analysis import (  # noqa: E402
+    NOTE_NOT_ENGLISH,
+    Analysis,
+    analyze_many,
+    collector_paused,
+)
 from classifier.config import LABELS  # noqa: E402
 from classifier.context import Cue  # noqa: E402
 from classifier.lean import (  # noqa: E402
@@ -433,7 +438,11 @@ class Classifier:
         self, texts: Iterator[Any], today: date | None, chunk_size: int
     ) -> Iterator[Prediction]:
         while chunk := list(islice(texts, chunk_size)):
-            yield from self.predict_analyses(analyze_many(chunk, today=today))
+            # A chunk's analyses die with it, unseen by the cyclic collector (scoring and
+            # building predictions make no cycles either); paused only between yields.
+            with collector_paused():
+                predictions = self.predict_analyses(analyze_many(chunk, today=today))
+            yield from predictions
 
     def predict_many(
         self,

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import itertools
 import re
+import unicodedata
 from collections import defaultdict
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
@@ -237,18 +238,67 @@ def compile_token_pattern(pattern: list[dict[str, Any]], vocab: Vocab, fast: Any
     return fast.TokenPattern(predicates, lows, highs) if predicates else None
 
 
+def _caseless(text: str) -> bool:
+    """Whether ``text`` holds no letter or mark: no character lowercases to one of its
+    characters but itself (a lowercase mapping gives letters and marks), so where a token
+    of the lowercased text holds it, the original text holds it too."""
+    return bool(text) and all(unicodedata.category(ch)[0] not in "LM" for ch in text)
+
+
+def _regex_characters(regex: str) -> list[str]:
+    """Caseless characters every match of ``regex`` holds: its literals outside any group,
+    alternative or repeat (none when it sets flags or does not parse)."""
+    try:
+        from re import _constants, _parser  # the parser of ``re`` itself
+
+        parsed = _parser.parse(regex)
+    except (ImportError, re.error):
+        return []
+    if parsed.state.flags & ~re.UNICODE:
+        return []
+    return [ch for op, value in parsed if op is _constants.LITERAL and _caseless(ch := chr(value))]
+
+
+def _text_needs(pattern: list[dict[str, Any]]) -> tuple[tuple[str, ...], ...]:
+    """For a pattern with no word gate: groups of strings of which the text must hold at
+    least one each for the pattern to match (a required token's caseless ``ORTH``, the
+    caseless characters of a required token's ``REGEX``)."""
+    needs: list[tuple[str, ...]] = []
+    for spec in pattern:
+        if spec.get("OP") in ("?", "*", "!") or str(spec.get("OP", "")).startswith("{0"):
+            continue
+        orth = spec.get("ORTH")
+        options = (orth,) if isinstance(orth, str) else None
+        if isinstance(orth, dict) and "IN" in orth:
+            options = tuple(orth["IN"])
+        if options and all(isinstance(o, str) and _caseless(o) for o in options):
+            needs.append(options)
+        for attr in ("TEXT", "LOWER"):
+            value = spec.get(attr)
+            regex = value.get("REGEX") if isinstance(value, dict) else None
+            if isinstance(regex, str):
+                needs.extend((ch,) for ch in dict.fromkeys(_regex_characters(regex)))
+    return tuple(needs)
+
+
 class GatedMatcher:
     """Token patterns that run only on docs holding the words each pattern needs.
 
     spaCy's ``Matcher`` checks every pattern at every token, which costs far more
     than the ``PhraseMatcher``; most patterns need a rare word ("without", a year)
     that most docs lack, so each pattern gets its own matcher and a gate: the NORMs
-    its required tokens accept, and, for regex tokens, a search over the text.
+    its required tokens accept, and, for regex tokens, a search over the text. A pattern
+    with no such word runs only on texts that hold the punctuation or symbols its
+    required tokens need (``_text_needs``: "°" for a temperature, "):" for an emoticon).
     """
 
     def __init__(self, vocab: Vocab) -> None:
         self.vocab = vocab
-        self.entries: list[tuple[Matcher, list[frozenset[int]], re.Pattern[str] | None]] = []
+        self.entries: list[
+            tuple[
+                Matcher, list[frozenset[int]], re.Pattern[str] | None, tuple[tuple[str, ...], ...]
+            ]
+        ] = []
         # Per entry, the pattern compiled for ``classifier._fast`` (None: run spaCy's Matcher).
         self.compiled: list[tuple[int, Any] | None] = []
         self.any_gate: frozenset[int] = frozenset()
@@ -290,7 +340,7 @@ class GatedMatcher:
                     text_gate = re.compile(rf"(?<!\w)(?:{body})(?!\w)", re.IGNORECASE)
         # Check the most selective gate first: the loop stops at the first miss.
         gates.sort(key=len)
-        self.entries.append((matcher, gates, text_gate))
+        self.entries.append((matcher, gates, text_gate, () if gates else _text_needs(pattern)))
         if gates:
             self.any_gate = self.any_gate.union(*gates)
         else:
@@ -306,11 +356,16 @@ class GatedMatcher:
         if doc is None and not table.norms:
             return matches  # spaCy's Matcher finds nothing in an empty doc
         strings = self.vocab.strings
-        for (matcher, gates, text_gate), fast in zip(self.entries, self.compiled, strict=True):
+        text = table.text
+        for (matcher, gates, text_gate, needs), fast in zip(
+            self.entries, self.compiled, strict=True
+        ):
             for gate in gates:
                 if present.isdisjoint(gate):
                     break
             else:
+                if needs and not all(any(o in text for o in options) for options in needs):
+                    continue
                 if fast is not None and table.attrs is not None:
                     # The compiled pattern is cheaper than the text gate's regex search over
                     # the whole text (up to 200 µs on a long post), so it runs first and the

@@ -726,3 +726,78 @@ cdef class Decider:
         for label, index in self.label_columns:
             shown[label] = proba[<int>index]
         return shown
+
+
+def predictions(
+    list analyses,
+    list rows,
+    list classes,
+    dict thresholds,
+    version,
+    hidden,
+    Py_ssize_t max_evidence,
+    knows_no_word,
+    Py_ssize_t unknown_max_tokens,
+    note_not_english,
+    note_unknown_words,
+    prediction_type,
+    tuple setters,
+):
+    """``classifier.predict.Classifier.predict_analyses`` after ``decide_rows``: one
+    ``Prediction`` per analysis and decided row, the same fields in the same order, built
+    through its slots' setters."""
+    cdef list built = []
+    cdef Py_ssize_t row, n = len(analyses)
+    cdef bint unusable, unsure
+    if len(rows) != n:
+        raise ValueError("one decided row per analysis")
+    new = object.__new__
+    for row in range(n):
+        analysis = analyses[row]
+        column, probabilities, findings, decision_notes = rows[row]
+        label = classes[column]
+        confidence = probabilities[label]
+        notes = analysis.notes
+        unusable = not analysis.has_words or note_not_english in notes
+        if (
+            not unusable
+            and not analysis.cues
+            and analysis.n_tokens <= unknown_max_tokens
+            and knows_no_word(analysis.text)
+        ):
+            # No cue and no word the model has seen: its answer is its prior alone.
+            unusable = True
+            notes = (*notes, note_unknown_words)
+        threshold = thresholds[label]
+        unsure = confidence < threshold
+        if unsure:
+            notes = (
+                *notes,
+                *decision_notes,
+                f"confidence {confidence:.2f} is below the review threshold for "
+                f"{label} ({threshold:.2f})",
+            )
+        elif decision_notes or type(notes) is not tuple:
+            notes = (*notes, *decision_notes)
+        cues = analysis.cues
+        mentions = analysis.durations
+        values = (
+            label,
+            probabilities,
+            confidence,
+            bool(findings),
+            tuple([f.describe() for f in findings]) if findings else (),
+            tuple([f.flag for f in findings]) if findings else (),
+            evidence(cues, mentions, hidden, max_evidence) if cues or mentions else (),
+            analysis.duration_days,
+            unsure or unusable,
+            notes,
+            version,
+        )
+        if len(values) != len(setters):
+            raise ValueError("one value per Prediction field")
+        prediction = new(prediction_type)
+        for k in range(len(setters)):
+            setters[k](prediction, values[k])
+        built.append(prediction)
+    return built

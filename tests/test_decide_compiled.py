@@ -1,5 +1,6 @@
 """The compiled label rules and red flags (``classifier._post.Decider``) give the rows of the
-Python ``decide_rows``, bit for bit: labels, probabilities, findings and notes."""
+Python ``decide_rows``, bit for bit: labels, probabilities, findings and notes; the compiled
+``predictions`` builds the ``Prediction`` objects the Python loop builds from them."""
 
 from __future__ import annotations
 
@@ -21,7 +22,7 @@ from classifier.analysis import analyze_many
 from classifier.config import REAL_DIR, SEED_DIR
 from classifier.dataset import load_labeled
 from classifier.lean import post_module
-from classifier.predict import Classifier
+from classifier.predict import Classifier, _hidden_categories
 from classifier.rules import load_rules
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -48,6 +49,9 @@ ODD_INPUTS = [
     "I can't control my bladder and my back hurts since this morning",
     "no pain at all, just checking my account",
     "Is back pain with a fever an emergency?",
+    "aaaaaaa",
+    "qwrtz zzkq",
+    "me duele la espalda desde hace tres semanas",
 ]
 
 
@@ -99,6 +103,20 @@ def test_the_compiled_rows_are_pythons(shipped: Classifier, analyses: list) -> N
     # Once the analyses hold their current categories (read by the Python path above),
     # the compiled path reads them too.
     _same(model.decide_rows(probabilities, shipped.classes, analyses, shipped.rules), reference)
+
+
+def test_the_compiled_predictions_are_pythons(shipped: Classifier, analyses: list) -> None:
+    compiled = shipped.predict_analyses(analyses)
+    rows = model.decide_rows(
+        shipped.probabilities(analyses), shipped.classes, analyses, shipped.rules
+    )
+    reference = shipped._predictions_python(analyses, rows, _hidden_categories(shipped.rules))
+    assert all(type(p) is type(r) for p, r in zip(compiled, reference, strict=True))
+    _same([p.to_dict() for p in compiled], [p.to_dict() for p in reference])
+    notes = [n for p in compiled for n in p.notes]
+    assert any(n.startswith("confidence ") for n in notes)
+    assert any(n.startswith("no word of this text is known") for n in notes)
+    assert sum(p.urgent for p in compiled) > 50 and sum(bool(p.evidence) for p in compiled) > 1000
 
 
 def test_odd_probabilities_and_class_orders(analyses: list) -> None:

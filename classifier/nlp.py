@@ -281,6 +281,17 @@ def _text_needs(pattern: list[dict[str, Any]]) -> tuple[tuple[str, ...], ...]:
     return tuple(needs)
 
 
+def _holds_one_of_each(text: str, needs: tuple[tuple[str, ...], ...]) -> bool:
+    """Whether ``text`` holds at least one string of each group of ``needs``."""
+    for options in needs:
+        for option in options:
+            if option in text:
+                break
+        else:
+            return False
+    return True
+
+
 class GatedMatcher:
     """Token patterns that run only on docs holding the words each pattern needs.
 
@@ -303,6 +314,8 @@ class GatedMatcher:
         self.compiled: list[tuple[int, Any] | None] = []
         self.any_gate: frozenset[int] = frozenset()
         self.ungated = False
+        # The gates as bits (see ``_index``); None until the first call after an ``add``.
+        self._gate_index: tuple[dict[int, tuple[int, int]], int, list[int]] | None = None
 
     def __len__(self) -> int:
         return len(self.entries)
@@ -345,6 +358,28 @@ class GatedMatcher:
             self.any_gate = self.any_gate.union(*gates)
         else:
             self.ungated = True
+        self._gate_index = None
+
+    def _index(self) -> tuple[dict[int, tuple[int, int]], int, list[int]]:
+        """The gates as bit masks: for each gate word, the bits of the gates that accept it
+        and of the entries that have such a gate; the bits of the entries with no gate; and
+        each entry's gate bits. An entry runs when a text's words light all its gate bits."""
+        by_word: dict[int, tuple[int, int]] = {}
+        ungated = 0
+        needed: list[int] = []
+        bit = 0
+        for index, (_, gates, _, _) in enumerate(self.entries):
+            mask = 0
+            for gate in gates:
+                for word in gate:
+                    gate_bits, entry_bits = by_word.get(word, (0, 0))
+                    by_word[word] = (gate_bits | 1 << bit, entry_bits | 1 << index)
+                mask |= 1 << bit
+                bit += 1
+            needed.append(mask)
+            if not gates:
+                ungated |= 1 << index
+        return by_word, ungated, needed
 
     def __call__(self, doc: Doc | None, table: TokenTable) -> list[tuple[int, int, int]]:
         """The matches in a doc, or with ``doc=None`` in a table alone (``fully_compiled``
@@ -355,27 +390,37 @@ class GatedMatcher:
             return matches
         if doc is None and not table.norms:
             return matches  # spaCy's Matcher finds nothing in an empty doc
+        if self._gate_index is None:
+            self._gate_index = self._index()
+        by_word, candidates, needed = self._gate_index
+        lit = 0
+        for word in present:
+            gate_bits, entry_bits = by_word[word]
+            lit |= gate_bits
+            candidates |= entry_bits
         strings = self.vocab.strings
         text = table.text
-        for (matcher, gates, text_gate, needs), fast in zip(
-            self.entries, self.compiled, strict=True
-        ):
-            for gate in gates:
-                if present.isdisjoint(gate):
-                    break
-            else:
-                if needs and not all(any(o in text for o in options) for options in needs):
-                    continue
-                if fast is not None and table.attrs is not None:
-                    # The compiled pattern is cheaper than the text gate's regex search over
-                    # the whole text (up to 200 µs on a long post), so it runs first and the
-                    # gate only on a doc it matched: the same matches either way.
-                    key, token_pattern = fast
-                    found = token_pattern.matches(table.attrs, strings)
-                    if found and (text_gate is None or text_gate.search(table.text)):
-                        matches.extend((key, start, end) for start, end in found)
-                elif text_gate is None or text_gate.search(table.text):
-                    matches.extend(matcher(doc))
+        # The candidate entries in entry order, lowest bit first; an entry runs when the
+        # text lights every one of its gates (a word of each).
+        while candidates:
+            index = (candidates & -candidates).bit_length() - 1
+            candidates &= candidates - 1
+            if needed[index] & ~lit:
+                continue
+            matcher, _, text_gate, needs = self.entries[index]
+            fast = self.compiled[index]
+            if needs and not _holds_one_of_each(text, needs):
+                continue
+            if fast is not None and table.attrs is not None:
+                # The compiled pattern is cheaper than the text gate's regex search over
+                # the whole text (up to 200 µs on a long post), so it runs first and the
+                # gate only on a doc it matched: the same matches either way.
+                key, token_pattern = fast
+                found = token_pattern.matches(table.attrs, strings)
+                if found and (text_gate is None or text_gate.search(text)):
+                    matches.extend((key, start, end) for start, end in found)
+            elif text_gate is None or text_gate.search(text):
+                matches.extend(matcher(doc))
         return matches
 
 

@@ -1,5 +1,7 @@
-"""The text gates of the token patterns that need no word (``nlp._text_needs``) only skip
-texts the pattern cannot match: the matches are those of the patterns run on every text."""
+"""The gates of the token patterns only skip texts a pattern cannot match: the word gates read
+as bit masks and the text gates of the patterns that need no word (``nlp._text_needs``) give
+the matches of the former loop, which tried each pattern's word gates in turn and had no
+text gates."""
 
 from __future__ import annotations
 
@@ -59,28 +61,57 @@ def test_the_patterns_without_a_word_gate_get_a_text_gate() -> None:
     assert (("°",),) in needs
 
 
+def _former_matches(matcher: nlp.GatedMatcher, doc, table) -> list[tuple[int, int, int]]:
+    """``GatedMatcher.__call__`` as it was: every entry in turn, its word gates with
+    ``isdisjoint``, no text gate."""
+    matches: list[tuple[int, int, int]] = []
+    present = table.norm_set & matcher.any_gate
+    if (not present and not matcher.ungated) or (doc is None and not table.norms):
+        return matches
+    strings = matcher.vocab.strings
+    for (spacy_matcher, gates, text_gate, _), fast in zip(
+        matcher.entries, matcher.compiled, strict=True
+    ):
+        if any(present.isdisjoint(gate) for gate in gates):
+            continue
+        if fast is not None and table.attrs is not None:
+            key, token_pattern = fast
+            found = token_pattern.matches(table.attrs, strings)
+            if found and (text_gate is None or text_gate.search(table.text)):
+                matches.extend((key, start, end) for start, end in found)
+        elif text_gate is None or text_gate.search(table.text):
+            matches.extend(spacy_matcher(doc))
+    return matches
+
+
 @pytest.mark.parametrize("use_doc", [False, True], ids=["table", "doc"])
-def test_text_gates_skip_only_texts_without_a_match(use_doc: bool) -> None:
+def test_gates_skip_only_texts_without_a_match(use_doc: bool) -> None:
     texts = _texts()
     if use_doc:
         texts = texts[::5]
     hits = 0
     for matcher in _matchers():
-        ungated = nlp.GatedMatcher(matcher.vocab)
-        for name, value in vars(matcher).items():
-            setattr(ungated, name, value)
-        ungated.entries = [(m, g, t, ()) for m, g, t, _ in matcher.entries]
         for text in texts:
             doc = nlp.get_nlp().tokenizer(nlp._lower_same_length(text))
             doc.user_data[nlp.TEXT_KEY] = text
             table = nlp.token_table(doc)
             if use_doc or table.attrs is None:
-                got, expected = matcher(doc, table), ungated(doc, table)
+                got, expected = matcher(doc, table), _former_matches(matcher, doc, table)
             else:
-                got, expected = matcher(None, table), ungated(None, table)
+                got, expected = matcher(None, table), _former_matches(matcher, None, table)
             assert got == expected, text
             hits += len(expected)
     assert hits > (200 if use_doc else 1000)
+
+
+def test_a_pattern_added_later_is_gated_too() -> None:
+    matcher = nlp.GatedMatcher(nlp.get_nlp().vocab)
+    matcher.add("one", [{"NORM": "sore"}, {"NORM": "back"}])
+    doc = nlp.get_nlp().tokenizer("my sore back, my stiff neck")
+    table = nlp.token_table(doc)
+    assert [(start, end) for _, start, end in matcher(doc, table)] == [(1, 3)]
+    matcher.add("two", [{"NORM": "stiff"}, {"NORM": "neck"}])
+    assert [(start, end) for _, start, end in matcher(doc, table)] == [(1, 3), (5, 7)]
 
 
 def test_a_pattern_that_sets_flags_or_does_not_parse_gets_no_characters() -> None:

@@ -398,21 +398,14 @@ class _RowOverBudget(BaseException):
 class _RowTimer:
     """A per-row deadline: a SIGALRM timer that interrupts the row's analysis.
 
-    One repeating timer serves all the rows of a call: it ticks ``TICKS_PER_BUDGET`` times
-    a budget, and a tick stops the row running when that row is past its budget, so a
-    stalled row stops at most a tick late. (A one-shot timer set and cleared for each row
-    cost two system calls a row, about 10 us, as much as a tenth of a ticket's analysis.)
     Only the main thread can receive signals, and a caller may already use SIGALRM;
     then the timer cannot interrupt, and a row is judged by its time once it is done.
     """
-
-    TICKS_PER_BUDGET = 8
 
     def __init__(self, seconds: float | None) -> None:
         self.seconds = seconds
         self.armed = False
         self.preempts = False
-        self.started = 0.0
 
     @contextlib.contextmanager
     def installed(self) -> Iterator[_RowTimer]:
@@ -423,14 +416,12 @@ class _RowTimer:
             and signal.getsignal(signal.SIGALRM) in (signal.SIG_DFL, signal.SIG_IGN, None)
             and signal.getitimer(signal.ITIMER_REAL) == (0.0, 0.0)
         )
-        if not usable or self.seconds is None:
+        if not usable:
             yield self
             return
         previous = signal.signal(signal.SIGALRM, self._on_alarm)
         self.preempts = True
-        tick = self.seconds / self.TICKS_PER_BUDGET
         try:
-            signal.setitimer(signal.ITIMER_REAL, tick, tick)
             yield self
         finally:
             self.armed = False
@@ -439,8 +430,8 @@ class _RowTimer:
             self.preempts = False
 
     def _on_alarm(self, signum: int, frame: Any) -> None:
-        # A tick between rows, or within a row's budget, is ignored.
-        if self.armed and time.perf_counter() - self.started > (self.seconds or 0.0):
+        # A late alarm (the row finished, the timer not yet cleared) is ignored.
+        if self.armed:
             self.armed = False
             raise _RowOverBudget
 
@@ -450,12 +441,16 @@ class _RowTimer:
         seconds = self.seconds
         if seconds is None:
             return _analyse(clean, today)
-        started = self.started = time.perf_counter()
-        self.armed = self.preempts
+        started = time.perf_counter()
+        if self.preempts:
+            self.armed = True
+            signal.setitimer(signal.ITIMER_REAL, seconds)
         try:
             analysis = _analyse(clean, today)
         finally:
-            self.armed = False
+            if self.preempts:
+                self.armed = False
+                signal.setitimer(signal.ITIMER_REAL, 0)
         if time.perf_counter() - started > seconds:
             raise _RowOverBudget
         return analysis

@@ -153,24 +153,6 @@ def test_a_row_past_its_budget_is_stopped_and_the_others_are_analysed(monkeypatc
     assert results[2].text == "my back hurts"
 
 
-def test_the_ticks_of_the_timer_within_a_budget_stop_no_row(monkeypatch) -> None:
-    # The timer ticks eight times a budget; a row that takes two ticks' time, and rows
-    # before and after it, are analysed in full.
-    real = analysis.find_durations
-
-    def a_little_slow(text: str, **kwargs):
-        if "slow" in text:
-            time.sleep(0.15)
-        return real(text, **kwargs)
-
-    monkeypatch.setattr(analysis, "find_durations", a_little_slow)
-    texts = ["slow but sore for three weeks", "my back hurts", "slow, since Monday"] * 3
-    results = analyze_many(texts, budget_seconds=0.6)
-    assert [r.text for r in results] == texts
-    assert not any(n.startswith(NOTE_OVER_BUDGET) for r in results for n in r.notes)
-    assert results[0].duration_days == 21.0
-
-
 def test_the_budget_also_judges_rows_where_no_timer_can_interrupt(monkeypatch) -> None:
     import threading
 

@@ -42,7 +42,6 @@ _TAG = re.compile(r"<[ \t]{0,10}/?[ \t]{0,10}[a-zA-Z][^<>]{0,500}>")
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 _SPACES = re.compile(r"[ \t\u00a0]{2,}")
 _ASCII_LETTER = re.compile(r"[A-Za-z]")
-_NON_ASCII = re.compile(r"[^\x00-\x7f]+")
 FIRST_PERSON = frozenset({"i", "me", "my", "mine", "myself", "im", "ive"})
 # "my" is left out here: "my dad had cancer" names a relative, not the writer's own complaint.
 SELF_REFERENCE = frozenset({"i", "me", "myself", "im", "ive"})
@@ -168,12 +167,10 @@ def clean_text(value: Any, max_chars: int = MAX_TEXT_CHARS) -> CleanText:
         if not _ASCII_LETTER.search(text):
             notes.append(NOTE_NO_WORDS)
     else:
-        # The ASCII letters are A-Z and a-z; only the other characters need isalpha.
-        ascii_letters = len(_ASCII_LETTER.findall(text))
-        letters = ascii_letters + sum(map(str.isalpha, "".join(_NON_ASCII.findall(text))))
+        letters = [ch for ch in text if ch.isalpha()]
         if not letters:
             notes.append(NOTE_NO_WORDS)
-        elif ascii_letters < 0.5 * letters:
+        elif sum(ch.isascii() for ch in letters) < 0.5 * len(letters):
             notes.append(NOTE_NOT_ENGLISH)
     return CleanText(text, tuple(notes))
 

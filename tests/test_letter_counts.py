@@ -1,5 +1,5 @@
-"""The letter counts of ``clean_text`` and the accent stripping of ``lean`` look only at the
-non-ASCII characters: the same answers as their per-character forms."""
+"""The accent stripping of ``lean`` looks only at the non-ASCII characters: the same answers as
+its per-character form; ``clean_text``'s language notes are those of its per-character rule."""
 
 from __future__ import annotations
 

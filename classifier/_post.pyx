@@ -461,3 +461,343 @@ def evidence(cues, mentions, hidden, Py_ssize_t max_evidence):
         shown = [*shown[:max_evidence], f"... and {len(shown) - max_evidence} more"]
     return tuple(shown)
 
+
+
+cdef enum:
+    MAX_CLASSES = 16
+    MAX_RULES = 64
+
+
+cdef inline int _argmax(double* values, int n) noexcept:
+    """``classifier.model._argmax``: the first largest value, NaN counting as largest."""
+    cdef int best = 0, index
+    cdef double value
+    for index in range(1, n):
+        value = values[index]
+        if value > values[best] or (value != value and values[best] == values[best]):
+            best = index
+    return best
+
+
+cdef class Decider:
+    """``classifier.model.decide_rows`` for one class order and one tuple of label rules.
+
+    The label rules read a text's current categories as a bit mask (one bit per category a
+    rule names) instead of a frozenset per text, and the probabilities are C doubles: the
+    same IEEE operations in the same order as the Python loop, so the same numbers to the
+    last bit. Red flags are looked for (in Python, ``find_red_flags``) only in a text with
+    a cue of a flag category, as ``find_red_flags`` itself checks first.
+    """
+
+    cdef list classes, label_columns, excludes, reasons
+    cdef dict bits
+    cdef int n_classes, other, n_rules
+    cdef unsigned long long if_mask[MAX_RULES]
+    cdef unsigned long long unless_mask[MAX_RULES]
+    cdef bint has_if[MAX_RULES]
+    cdef bint has_max[MAX_RULES]
+    cdef long long max_tokens[MAX_RULES]
+    cdef unsigned long long long_duration, impersonal_question, no_pain, other_person
+    cdef double long_days, rule_alone_weight
+    cdef object complaint_words, pain_words, analysis_type
+    cdef list no_words_labels, no_words_reasons
+    cdef object urgent_label, urgent_reason
+
+    def __init__(
+        self,
+        classes,
+        label_columns,
+        int other,
+        rules,
+        double long_days,
+        double rule_alone_weight,
+        complaint_words,
+        pain_words,
+        analysis_type,
+        no_words,
+        urgent,
+    ):
+        """``rules`` are ``classifier.model._label_rules`` rows; ``no_words`` the
+        ``(label, reason)`` pairs ruled out in a text without words, ``urgent`` the one ruled
+        out in an urgent text. The caller checks ``Decider.fits`` first."""
+        self.classes = list(classes)
+        self.n_classes = len(self.classes)
+        self.label_columns = list(label_columns)
+        self.other = other
+        self.long_days = long_days
+        self.rule_alone_weight = rule_alone_weight
+        self.complaint_words = complaint_words
+        self.pain_words = pain_words
+        self.analysis_type = analysis_type
+        self.no_words_labels = [label for label, _ in no_words]
+        self.no_words_reasons = [reason for _, reason in no_words]
+        self.urgent_label, self.urgent_reason = urgent
+        self.bits = {}
+        self.excludes = []
+        self.reasons = []
+        self.n_rules = len(rules)
+        cdef int index
+        for index, (excludes, reason, if_any, unless_any, max_tokens) in enumerate(rules):
+            self.excludes.append(excludes)
+            self.reasons.append(reason)
+            self.has_if[index] = if_any is not None
+            self.if_mask[index] = self._mask_of(if_any or ())
+            self.unless_mask[index] = self._mask_of(unless_any)
+            self.has_max[index] = max_tokens is not None
+            self.max_tokens[index] = max_tokens if max_tokens is not None else 0
+        self.long_duration = self.bits.get("long_duration", 0)
+        self.impersonal_question = self.bits.get("impersonal_question", 0)
+        self.no_pain = self.bits.get("no_pain", 0)
+        self.other_person = self.bits.get("other_person_complaint", 0)
+
+    @staticmethod
+    def fits(classes, rules):
+        """Whether a class order and label rules are of the size this class handles."""
+        categories = set()
+        for _, _, if_any, unless_any, _ in rules:
+            categories.update(if_any or ())
+            categories.update(unless_any)
+        return (
+            len(set(classes)) == len(classes) <= MAX_CLASSES
+            and len(rules) <= MAX_RULES
+            and len(categories) <= 64
+        )
+
+    cdef unsigned long long _mask_of(self, categories) except? 0:
+        cdef unsigned long long mask = 0
+        for category in sorted(categories):
+            if category not in self.bits:
+                self.bits[category] = 1ULL << len(self.bits)
+            mask |= <unsigned long long>self.bits[category]
+        return mask
+
+    cdef unsigned long long _current_mask(self, analysis) except? 0:
+        """``analysis.current_categories`` as bits (only the categories a rule names)."""
+        cdef unsigned long long mask = 0
+        cdef dict bits = self.bits
+        cdef bint negated_complaint = False, current_pain = False
+        cdef bint any_current_complaint = False, all_other_person = True, is_current
+        current = analysis._current if type(analysis) is self.analysis_type else None
+        if current is not None or type(analysis) is not self.analysis_type:
+            for category in analysis.current_categories:
+                bit = bits.get(category)
+                if bit is not None:
+                    mask |= <unsigned long long>bit
+            return mask
+        for cue in analysis.cues:
+            modifiers = cue.modifiers
+            category = cue.category
+            is_current = not modifiers or not (
+                "NEGATED" in modifiers or "HYPOTHETICAL" in modifiers or "HISTORICAL" in modifiers
+            )
+            if is_current:
+                bit = bits.get(category)
+                if bit is not None:
+                    mask |= <unsigned long long>bit
+            if category in self.complaint_words:
+                if modifiers and "NEGATED" in modifiers:
+                    negated_complaint = True
+                if is_current:
+                    any_current_complaint = True
+                    if category in self.pain_words:
+                        current_pain = True
+                    if not modifiers or "OTHER_PERSON" not in modifiers:
+                        all_other_person = False
+        days = analysis.duration_days
+        if days is not None and days > self.long_days:
+            mask |= self.long_duration
+        if analysis.is_question and not analysis.first_person:
+            mask |= self.impersonal_question
+        if negated_complaint and not current_pain:
+            mask |= self.no_pain
+        if any_current_complaint and all_other_person:
+            mask |= self.other_person
+        return mask
+
+    def decide(self, probabilities, list analyses, rules, flag_categories, find_red_flags):
+        """The rows of ``decide_rows``: ``(label column, probabilities by label, red-flag
+        findings, notes)`` per text."""
+        cdef double[:, ::1] values = np.ascontiguousarray(probabilities, dtype=np.float64)
+        cdef Py_ssize_t n_rows = values.shape[0], row
+        cdef int n = self.n_classes, i, k, rule, n_excluded, n_definitional, n_allowed, index
+        cdef double proba[MAX_CLASSES]
+        cdef double model[MAX_CLASSES]
+        cdef bint allowed[MAX_CLASSES]
+        cdef double total, removed, share, weight = self.rule_alone_weight
+        cdef unsigned long long current
+        cdef bint definitional
+        cdef list decisions = []
+        cdef list notes
+        cdef tuple no_notes = ()
+        if values.shape[1] != n:
+            raise ValueError(f"probabilities have {values.shape[1]} columns, classes {n}")
+        if len(analyses) != n_rows:
+            raise ValueError("probabilities and analyses differ in length")
+        for row in range(n_rows):
+            analysis = analyses[row]
+            cues = analysis.cues
+            findings = ()
+            if cues:
+                for cue in cues:
+                    if cue.category in flag_categories:
+                        findings = tuple(find_red_flags(analysis, rules))
+                        break
+            excluded_labels = []
+            excluded_reasons = []
+            if not analysis.has_words:
+                excluded_labels += self.no_words_labels
+                excluded_reasons += self.no_words_reasons
+            if findings and self.urgent_label not in excluded_labels:
+                excluded_labels.append(self.urgent_label)
+                excluded_reasons.append(self.urgent_reason)
+            n_definitional = len(excluded_labels)
+            current = self._current_mask(analysis)
+            n_tokens = analysis.n_tokens
+            for rule in range(self.n_rules):
+                if (
+                    (not self.has_max[rule] or n_tokens <= self.max_tokens[rule])
+                    and (not self.has_if[rule] or current & self.if_mask[rule])
+                    and not (current & self.unless_mask[rule])
+                    and self.excludes[rule] not in excluded_labels
+                ):
+                    excluded_labels.append(self.excludes[rule])
+                    excluded_reasons.append(self.reasons[rule])
+            for i in range(n):
+                proba[i] = values[row, i]
+            if not excluded_labels:
+                total = 0.0
+                for i in range(n):
+                    total += proba[i]
+                for i in range(n):
+                    proba[i] = proba[i] / total
+                decisions.append(
+                    (_argmax(proba, n), self._by_label(proba), findings, no_notes)
+                )
+                continue
+            n_excluded = len(excluded_labels)
+            notes = []
+            removed = 0.0
+            for k in range(n_excluded):
+                label = excluded_labels[k]
+                index = self.classes.index(label) if label in self.classes else -1
+                if index < 0 or proba[index] == 0.0:
+                    continue
+                if _argmax(proba, n) == index:
+                    notes.append(f"not {label}: {excluded_reasons[k]}")
+                removed += proba[index]
+                proba[index] = 0.0
+            n_allowed = 0
+            for i in range(n):
+                allowed[i] = self.classes[i] not in excluded_labels
+                n_allowed += allowed[i]
+            if removed > 0 and n_allowed:
+                share = removed / n_allowed
+                for i in range(n):
+                    if allowed[i]:
+                        proba[i] += share
+            if not n_allowed:
+                for i in range(n):
+                    proba[i] = 0.0
+                proba[self.other] = 1.0
+            total = 0.0
+            for i in range(n):
+                total += proba[i]
+            for i in range(n):
+                proba[i] = proba[i] / total
+            if removed > 0 and n_allowed == 1 and n_excluded > n_definitional:
+                # A label rule decided the label alone: keep the model's doubt, among the
+                # labels not ruled out by definition.
+                total = 0.0
+                for i in range(n):
+                    definitional = False
+                    for k in range(n_definitional):
+                        if self.classes[i] == excluded_labels[k]:
+                            definitional = True
+                    model[i] = 0.0 if definitional else values[row, i]
+                    total += model[i]
+                if total > 0:
+                    for i in range(n):
+                        proba[i] = weight * proba[i] + (1.0 - weight) * (model[i] / total)
+            decisions.append((_argmax(proba, n), self._by_label(proba), findings, tuple(notes)))
+        return decisions
+
+    cdef dict _by_label(self, double* proba):
+        cdef dict shown = {}
+        for label, index in self.label_columns:
+            shown[label] = proba[<int>index]
+        return shown
+
+
+def predictions(
+    list analyses,
+    list rows,
+    list classes,
+    dict thresholds,
+    version,
+    hidden,
+    Py_ssize_t max_evidence,
+    knows_no_word,
+    Py_ssize_t unknown_max_tokens,
+    note_not_english,
+    note_unknown_words,
+    prediction_type,
+    tuple setters,
+):
+    """``classifier.predict.Classifier.predict_analyses`` after ``decide_rows``: one
+    ``Prediction`` per analysis and decided row, the same fields in the same order, built
+    through its slots' setters."""
+    cdef list built = []
+    cdef Py_ssize_t row, n = len(analyses)
+    cdef bint unusable, unsure
+    if len(rows) != n:
+        raise ValueError("one decided row per analysis")
+    new = object.__new__
+    for row in range(n):
+        analysis = analyses[row]
+        column, probabilities, findings, decision_notes = rows[row]
+        label = classes[column]
+        confidence = probabilities[label]
+        notes = analysis.notes
+        unusable = not analysis.has_words or note_not_english in notes
+        if (
+            not unusable
+            and not analysis.cues
+            and analysis.n_tokens <= unknown_max_tokens
+            and knows_no_word(analysis.text)
+        ):
+            # No cue and no word the model has seen: its answer is its prior alone.
+            unusable = True
+            notes = (*notes, note_unknown_words)
+        threshold = thresholds[label]
+        unsure = confidence < threshold
+        if unsure:
+            notes = (
+                *notes,
+                *decision_notes,
+                f"confidence {confidence:.2f} is below the review threshold for "
+                f"{label} ({threshold:.2f})",
+            )
+        elif decision_notes or type(notes) is not tuple:
+            notes = (*notes, *decision_notes)
+        cues = analysis.cues
+        mentions = analysis.durations
+        values = (
+            label,
+            probabilities,
+            confidence,
+            bool(findings),
+            tuple([f.describe() for f in findings]) if findings else (),
+            tuple([f.flag for f in findings]) if findings else (),
+            evidence(cues, mentions, hidden, max_evidence) if cues or mentions else (),
+            analysis.duration_days,
+            unsure or unusable,
+            notes,
+            version,
+        )
+        if len(values) != len(setters):
+            raise ValueError("one value per Prediction field")
+        prediction = new(prediction_type)
+        for k in range(len(setters)):
+            setters[k](prediction, values[k])
+        built.append(prediction)
+    return built

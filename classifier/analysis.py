@@ -502,7 +502,7 @@ def _over_budget(clean: CleanText, seconds: float) -> Analysis:
 
 
 @contextlib.contextmanager
-def _collector_paused() -> Iterator[None]:
+def collector_paused() -> Iterator[None]:
     """Pause the cyclic garbage collector: the analysis makes many short-lived objects and
     no reference cycles (``tests/test_fastpath.py`` checks), so collections during it find
     nothing to free and cost about a tenth of the time; reference counting still frees
@@ -554,7 +554,7 @@ def analyze_many(
         _warm_up(today)
     analyses: list[Analysis] = []
     timer = _RowTimer(budget_seconds)
-    with timer.installed(), _collector_paused():
+    with timer.installed(), collector_paused():
         for clean in cleaned:
             try:
                 analysis = timer.run(clean, today)

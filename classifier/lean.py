@@ -225,7 +225,15 @@ def strip_accents_unicode(text: str) -> str:
     if text.isascii():
         return text
     normalized = unicodedata.normalize("NFKD", text)
-    return "".join([c for c in normalized if not unicodedata.combining(c)])
+    # Combining marks are never ASCII: only the runs of other characters are filtered.
+    return _NON_ASCII.sub(_without_combining, normalized)
+
+
+_NON_ASCII = re.compile(r"[^\x00-\x7f]+")
+
+
+def _without_combining(match: re.Match[str]) -> str:
+    return "".join([c for c in match.group() if not unicodedata.combining(c)])
 
 
 @dataclass(frozen=True)

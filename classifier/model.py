@@ -10,10 +10,11 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from classifier.analysis import Analysis
-from classifier.config import LABELS, RANDOM_SEED, RULE_ALONE_WEIGHT
+from classifier.analysis import COMPLAINT_WORDS, PAIN_WORDS, Analysis
+from classifier.config import LABELS, LONG_DURATION_DAYS, RANDOM_SEED, RULE_ALONE_WEIGHT
+from classifier.lean import post_module
 from classifier.rules import LabelRule, RuleSet
-from classifier.urgent import UrgentFinding, find_red_flags
+from classifier.urgent import UrgentFinding, _flag_categories, find_red_flags
 
 # scikit-learn and SciPy are imported where a pipeline is built or fitted: predicting
 # (``decide``, and ``classifier.lean`` for the probabilities) needs neither.
@@ -23,6 +24,9 @@ if TYPE_CHECKING:
 
 DEFAULT_C = 0.5
 DEFAULT_CUE_WEIGHT = 2.0
+# Labels the guide rules out by definition, with the reason shown when that changes the label.
+NO_WORDS_EXCLUDED = (("soreness", "no words to classify"), ("pain", "no words to classify"))
+URGENT_EXCLUDED = ("soreness", "an urgent text is never soreness")
 
 
 def build_model(c: float = DEFAULT_C, cue_weight: float = DEFAULT_CUE_WEIGHT) -> Pipeline:
@@ -170,7 +174,23 @@ def decide_rows(
     probabilities: np.ndarray, classes: Sequence[str], analyses: Sequence[Analysis], rules: RuleSet
 ) -> list[DecidedRow]:
     """``decide`` as plain tuples: ``(label column, probabilities by label, red-flag
-    findings, notes)`` per text, for callers that build their own objects from them."""
+    findings, notes)`` per text, for callers that build their own objects from them.
+
+    Computed by ``classifier._post.Decider`` when it is built (the same rows, bit for
+    bit), else in Python."""
+    probabilities = np.asarray(probabilities, dtype=float)
+    decider = _decider(tuple(classes), rules.label_rules)
+    if decider is not None and probabilities.ndim == 2 and probabilities.shape[1] == len(classes):
+        return decider.decide(
+            probabilities, list(analyses), rules, _flag_categories(rules), find_red_flags
+        )
+    return _decide_rows_python(probabilities, classes, analyses, rules)
+
+
+def _decide_rows_python(
+    probabilities: np.ndarray, classes: Sequence[str], analyses: Sequence[Analysis], rules: RuleSet
+) -> list[DecidedRow]:
+    """``decide_rows`` in Python (the reference of the compiled ``Decider``)."""
     column, label_columns, other = _class_columns(tuple(classes))
     label_rules = _label_rules(rules.label_rules)
     decisions: list[DecidedRow] = []
@@ -178,15 +198,13 @@ def decide_rows(
     no_notes: tuple[str, ...] = ()
     # Plain floats, not a numpy row each: the same IEEE arithmetic in the same order
     # (numpy sums three values left to right too), at a fraction of the cost per text.
-    for row, analysis in zip(
-        np.asarray(probabilities, dtype=float).tolist(), analyses, strict=True
-    ):
+    for row, analysis in zip(probabilities.tolist(), analyses, strict=True):
         findings = tuple(find_red_flags(analysis, rules))
         excluded: dict[str, str] = {}
         if not analysis.has_words:
-            excluded["soreness"] = excluded["pain"] = "no words to classify"
+            excluded.update(NO_WORDS_EXCLUDED)
         if findings:
-            excluded.setdefault("soreness", "an urgent text is never soreness")
+            excluded.setdefault(*URGENT_EXCLUDED)
         # Labels the guide rules out by definition; the label rules below are judgements.
         n_definitional = len(excluded)
         current = analysis.current_categories
@@ -296,6 +314,43 @@ def _label_rules(label_rules: tuple[LabelRule, ...]) -> tuple[_LabelRuleRow, ...
         _LABEL_RULE_ROWS.clear()
     _LABEL_RULE_ROWS[id(label_rules)] = (label_rules, rows)
     return rows
+
+
+# (id of a label_rules tuple, class order) -> (that tuple, its compiled Decider or None).
+_DECIDERS: dict[tuple[int, tuple[str, ...]], tuple[Any, Any]] = {}
+
+
+def _decider(classes: tuple[str, ...], label_rules: tuple[LabelRule, ...]) -> Any:
+    """The compiled ``decide_rows`` for a class order and label rules, or None (not built,
+    ``PAINCLF_PURE_PYTHON``, or rules larger than it handles); kept as ``_label_rules``."""
+    post = post_module()
+    if post is None:
+        return None
+    key = (id(label_rules), classes)
+    cached = _DECIDERS.get(key)
+    if cached is not None and cached[0] is label_rules:
+        return cached[1]
+    rows = _label_rules(label_rules)
+    decider = None
+    if post.Decider.fits(classes, rows):
+        _, label_columns, other = _class_columns(classes)
+        decider = post.Decider(
+            classes,
+            label_columns,
+            other,
+            rows,
+            LONG_DURATION_DAYS,
+            RULE_ALONE_WEIGHT,
+            COMPLAINT_WORDS,
+            PAIN_WORDS,
+            Analysis,
+            NO_WORDS_EXCLUDED,
+            URGENT_EXCLUDED,
+        )
+    if len(_DECIDERS) > 64:
+        _DECIDERS.clear()
+    _DECIDERS[key] = (label_rules, decider)
+    return decider
 
 
 def _label_rule_rows(label_rules: tuple[LabelRule, ...]) -> tuple[_LabelRuleRow, ...]:

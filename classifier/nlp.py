@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import itertools
 import re
+import unicodedata
 from collections import defaultdict
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
@@ -237,22 +238,84 @@ def compile_token_pattern(pattern: list[dict[str, Any]], vocab: Vocab, fast: Any
     return fast.TokenPattern(predicates, lows, highs) if predicates else None
 
 
+def _caseless(text: str) -> bool:
+    """Whether ``text`` holds no letter or mark: no character lowercases to one of its
+    characters but itself (a lowercase mapping gives letters and marks), so where a token
+    of the lowercased text holds it, the original text holds it too."""
+    return bool(text) and all(unicodedata.category(ch)[0] not in "LM" for ch in text)
+
+
+def _regex_characters(regex: str) -> list[str]:
+    """Caseless characters every match of ``regex`` holds: its literals outside any group,
+    alternative or repeat (none when it sets flags or does not parse)."""
+    try:
+        from re import _constants, _parser  # the parser of ``re`` itself
+
+        parsed = _parser.parse(regex)
+    except (ImportError, re.error):
+        return []
+    if parsed.state.flags & ~re.UNICODE:
+        return []
+    return [ch for op, value in parsed if op is _constants.LITERAL and _caseless(ch := chr(value))]
+
+
+def _text_needs(pattern: list[dict[str, Any]]) -> tuple[tuple[str, ...], ...]:
+    """For a pattern with no word gate: groups of strings of which the text must hold at
+    least one each for the pattern to match (a required token's caseless ``ORTH``, the
+    caseless characters of a required token's ``REGEX``)."""
+    needs: list[tuple[str, ...]] = []
+    for spec in pattern:
+        if spec.get("OP") in ("?", "*", "!") or str(spec.get("OP", "")).startswith("{0"):
+            continue
+        orth = spec.get("ORTH")
+        options = (orth,) if isinstance(orth, str) else None
+        if isinstance(orth, dict) and "IN" in orth:
+            options = tuple(orth["IN"])
+        if options and all(isinstance(o, str) and _caseless(o) for o in options):
+            needs.append(options)
+        for attr in ("TEXT", "LOWER"):
+            value = spec.get(attr)
+            regex = value.get("REGEX") if isinstance(value, dict) else None
+            if isinstance(regex, str):
+                needs.extend((ch,) for ch in dict.fromkeys(_regex_characters(regex)))
+    return tuple(needs)
+
+
+def _holds_one_of_each(text: str, needs: tuple[tuple[str, ...], ...]) -> bool:
+    """Whether ``text`` holds at least one string of each group of ``needs``."""
+    for options in needs:
+        for option in options:
+            if option in text:
+                break
+        else:
+            return False
+    return True
+
+
 class GatedMatcher:
     """Token patterns that run only on docs holding the words each pattern needs.
 
     spaCy's ``Matcher`` checks every pattern at every token, which costs far more
     than the ``PhraseMatcher``; most patterns need a rare word ("without", a year)
     that most docs lack, so each pattern gets its own matcher and a gate: the NORMs
-    its required tokens accept, and, for regex tokens, a search over the text.
+    its required tokens accept, and, for regex tokens, a search over the text. A pattern
+    with no such word runs only on texts that hold the punctuation or symbols its
+    required tokens need (``_text_needs``: "°" for a temperature, "):" for an emoticon).
     """
 
     def __init__(self, vocab: Vocab) -> None:
         self.vocab = vocab
-        self.entries: list[tuple[Matcher, list[frozenset[int]], re.Pattern[str] | None]] = []
+        self.entries: list[
+            tuple[
+                Matcher, list[frozenset[int]], re.Pattern[str] | None, tuple[tuple[str, ...], ...]
+            ]
+        ] = []
         # Per entry, the pattern compiled for ``classifier._fast`` (None: run spaCy's Matcher).
         self.compiled: list[tuple[int, Any] | None] = []
         self.any_gate: frozenset[int] = frozenset()
         self.ungated = False
+        # The gates as bits (see ``_index``); None until the first call after an ``add``.
+        self._gate_index: tuple[dict[int, tuple[int, int]], int, list[int]] | None = None
 
     def __len__(self) -> int:
         return len(self.entries)
@@ -290,11 +353,33 @@ class GatedMatcher:
                     text_gate = re.compile(rf"(?<!\w)(?:{body})(?!\w)", re.IGNORECASE)
         # Check the most selective gate first: the loop stops at the first miss.
         gates.sort(key=len)
-        self.entries.append((matcher, gates, text_gate))
+        self.entries.append((matcher, gates, text_gate, () if gates else _text_needs(pattern)))
         if gates:
             self.any_gate = self.any_gate.union(*gates)
         else:
             self.ungated = True
+        self._gate_index = None
+
+    def _index(self) -> tuple[dict[int, tuple[int, int]], int, list[int]]:
+        """The gates as bit masks: for each gate word, the bits of the gates that accept it
+        and of the entries that have such a gate; the bits of the entries with no gate; and
+        each entry's gate bits. An entry runs when a text's words light all its gate bits."""
+        by_word: dict[int, tuple[int, int]] = {}
+        ungated = 0
+        needed: list[int] = []
+        bit = 0
+        for index, (_, gates, _, _) in enumerate(self.entries):
+            mask = 0
+            for gate in gates:
+                for word in gate:
+                    gate_bits, entry_bits = by_word.get(word, (0, 0))
+                    by_word[word] = (gate_bits | 1 << bit, entry_bits | 1 << index)
+                mask |= 1 << bit
+                bit += 1
+            needed.append(mask)
+            if not gates:
+                ungated |= 1 << index
+        return by_word, ungated, needed
 
     def __call__(self, doc: Doc | None, table: TokenTable) -> list[tuple[int, int, int]]:
         """The matches in a doc, or with ``doc=None`` in a table alone (``fully_compiled``
@@ -305,22 +390,37 @@ class GatedMatcher:
             return matches
         if doc is None and not table.norms:
             return matches  # spaCy's Matcher finds nothing in an empty doc
+        if self._gate_index is None:
+            self._gate_index = self._index()
+        by_word, candidates, needed = self._gate_index
+        lit = 0
+        for word in present:
+            gate_bits, entry_bits = by_word[word]
+            lit |= gate_bits
+            candidates |= entry_bits
         strings = self.vocab.strings
-        for (matcher, gates, text_gate), fast in zip(self.entries, self.compiled, strict=True):
-            for gate in gates:
-                if present.isdisjoint(gate):
-                    break
-            else:
-                if fast is not None and table.attrs is not None:
-                    # The compiled pattern is cheaper than the text gate's regex search over
-                    # the whole text (up to 200 µs on a long post), so it runs first and the
-                    # gate only on a doc it matched: the same matches either way.
-                    key, token_pattern = fast
-                    found = token_pattern.matches(table.attrs, strings)
-                    if found and (text_gate is None or text_gate.search(table.text)):
-                        matches.extend((key, start, end) for start, end in found)
-                elif text_gate is None or text_gate.search(table.text):
-                    matches.extend(matcher(doc))
+        text = table.text
+        # The candidate entries in entry order, lowest bit first; an entry runs when the
+        # text lights every one of its gates (a word of each).
+        while candidates:
+            index = (candidates & -candidates).bit_length() - 1
+            candidates &= candidates - 1
+            if needed[index] & ~lit:
+                continue
+            matcher, _, text_gate, needs = self.entries[index]
+            fast = self.compiled[index]
+            if needs and not _holds_one_of_each(text, needs):
+                continue
+            if fast is not None and table.attrs is not None:
+                # The compiled pattern is cheaper than the text gate's regex search over
+                # the whole text (up to 200 µs on a long post), so it runs first and the
+                # gate only on a doc it matched: the same matches either way.
+                key, token_pattern = fast
+                found = token_pattern.matches(table.attrs, strings)
+                if found and (text_gate is None or text_gate.search(text)):
+                    matches.extend((key, start, end) for start, end in found)
+            elif text_gate is None or text_gate.search(text):
+                matches.extend(matcher(doc))
         return matches
 
 

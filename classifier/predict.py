@@ -25,7 +25,12 @@ from classifier._quiet_spacy import import_spacy_without_cli
 # never runs it, so it is skipped (see classifier._quiet_spacy).
 import_spacy_without_cli()
 
-from classifier.analysis import NOTE_NOT_ENGLISH, Analysis, analyze_many  # noqa: E402
+from classifier.analysis import (  # noqa: E402
+    NOTE_NOT_ENGLISH,
+    Analysis,
+    analyze_many,
+    collector_paused,
+)
 from classifier.config import LABELS  # noqa: E402
 from classifier.context import Cue  # noqa: E402
 from classifier.lean import (  # noqa: E402
@@ -34,7 +39,7 @@ from classifier.lean import (  # noqa: E402
     ensure_model,
     post_module,
 )
-from classifier.model import decide_rows  # noqa: E402
+from classifier.model import DecidedRow, decide_rows  # noqa: E402
 from classifier.registry import ModelError, ModelRef, load_pipeline  # noqa: E402
 from classifier.rules import RuleSet, load_rules  # noqa: E402
 
@@ -340,11 +345,33 @@ class Classifier:
         if not analyses:
             return []
         rows = decide_rows(self.probabilities(analyses), self.classes, analyses, self.rules)
+        compiled, hidden = post_module(), _hidden_categories(self.rules)
+        if compiled is not None:
+            return compiled.predictions(
+                list(analyses),
+                rows,
+                list(self.classes),
+                dict(self.thresholds),
+                self.version,
+                hidden,
+                MAX_EVIDENCE,
+                self._knows_no_word,
+                UNKNOWN_WORDS_MAX_TOKENS,
+                NOTE_NOT_ENGLISH,
+                NOTE_UNKNOWN_WORDS,
+                Prediction,
+                _PREDICTION_SETTERS,
+            )
+        return self._predictions_python(analyses, rows, hidden)
+
+    def _predictions_python(
+        self, analyses: Sequence[Analysis], rows: list[DecidedRow], hidden: frozenset[str]
+    ) -> list[Prediction]:
+        """``predict_analyses`` after ``decide_rows``, in Python (the reference of
+        ``classifier._post.predictions``)."""
         predictions: list[Prediction] = []
         append = predictions.append
         classes, thresholds, version = self.classes, self.thresholds, self.version
-        rules = self.rules
-        compiled, hidden = post_module(), _hidden_categories(rules)
         for analysis, (column, probabilities, findings, decision_notes) in zip(
             analyses, rows, strict=True
         ):
@@ -380,7 +407,7 @@ class Classifier:
                     bool(findings),
                     tuple([f.describe() for f in findings]) if findings else (),
                     tuple([f.flag for f in findings]) if findings else (),
-                    _evidence(analysis, hidden, compiled),
+                    evidence_python(analysis, hidden),
                     analysis.duration_days,
                     unsure or unusable,
                     notes,
@@ -433,7 +460,11 @@ class Classifier:
         self, texts: Iterator[Any], today: date | None, chunk_size: int
     ) -> Iterator[Prediction]:
         while chunk := list(islice(texts, chunk_size)):
-            yield from self.predict_analyses(analyze_many(chunk, today=today))
+            # A chunk's analyses die with it, unseen by the cyclic collector (scoring and
+            # building predictions make no cycles either); paused only between yields.
+            with collector_paused():
+                predictions = self.predict_analyses(analyze_many(chunk, today=today))
+            yield from predictions
 
     def predict_many(
         self,

@@ -291,6 +291,34 @@ def test_the_analysis_leaves_no_reference_cycles() -> None:
             gc.enable()
 
 
+def test_predicting_leaves_no_reference_cycles() -> None:
+    """``predict_iter`` pauses the collector over a chunk's analysis and scoring; that is safe
+    only while scoring and building predictions make no garbage in cycles either."""
+    import gc
+
+    from classifier.predict import Classifier
+
+    texts = [
+        "Hi, my lower back has been sore for 3 weeks since I fell off a ladder. No fever!",
+        "temp of 39.5, can't control my bladder; my dad had cancer (years ago) - help?",
+        "my neck is stiff and tender",
+        "how do I change my password?",
+        "",
+    ] * 20
+    model = Classifier.load("shipped")
+    model.predict_many(texts[:5])
+    gc.collect()
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        predictions = model.predict_many(texts, chunk_size=7)
+        del predictions
+        assert gc.collect() == 0
+    finally:
+        if enabled:
+            gc.enable()
+
+
 _ODD_TEXTS = [
     "",
     "   ",
@@ -381,3 +409,15 @@ def test_a_missing_tokenizer_module_warns_and_falls_back(monkeypatch: pytest.Mon
     finally:
         monkeypatch.undo()
         fastpath.compiled_tokens.cache_clear()
+
+
+def test_the_collector_runs_between_the_chunks_of_a_stream() -> None:
+    import gc
+
+    from classifier.predict import Classifier
+
+    assert gc.isenabled()
+    stream = Classifier.load("shipped").predict_iter(["sore back"] * 5, chunk_size=2)
+    states = [gc.isenabled() for _ in stream]
+    assert states == [True] * 5
+    assert gc.isenabled()

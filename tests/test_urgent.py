@@ -551,3 +551,16 @@ def test_in_spurts_of_time_is_not_bleeding() -> None:
 def test_weakness_is_new_when_its_sentence_or_the_next_says_so(text: str, urgent: bool) -> None:
     # 'weak hips' is a lack of strength; weakness is the red flag when it is new or worse.
     assert ("limb_weakness" in flags_of(text)) is urgent
+
+
+@pytest.mark.parametrize(
+    ("flag", "text"),
+    [
+        ("chest_pain", "On the climb his chest felt like someone was sitting on it"),
+        ("breathing", "She is working hard to get air in and her throat feels like it is closing"),
+        ("stroke", "Dad's mouth is hanging lower on one side since lunch"),
+        ("saddle_numbness", "Since the crash my lower back aches and my undercarriage is numb"),
+    ],
+)
+def test_more_red_flags_in_forum_words(flag: str, text: str) -> None:
+    assert flag in flags_of(text)

@@ -6,10 +6,7 @@ from __future__ import annotations
 
 import csv
 import dataclasses
-import json
-import os
 import pickle
-import subprocess
 import sys
 from datetime import date
 from pathlib import Path
@@ -28,6 +25,8 @@ from classifier.rules import load_rules
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "benchmarks"))
 sys.path.insert(0, str(ROOT / "tests"))
+
+from both_paths import run_on_both_paths  # noqa: E402
 
 pytestmark = pytest.mark.skipif(
     post_module() is None, reason="classifier._post was not built (pure-Python install)"
@@ -182,18 +181,7 @@ def test_the_pure_python_switch_gives_the_same_predictions() -> None:
     from generate import generate_tickets
 
     texts = [*generate_tickets(400, seed=5), *(t for t in ODD_INPUTS if isinstance(t, str))]
-    results = []
-    for pure in ("1", "0"):
-        done = subprocess.run(
-            [sys.executable, "-c", code],
-            input=json.dumps(texts),
-            capture_output=True,
-            text=True,
-            check=True,
-            env={**os.environ, "PAINCLF_PURE_PYTHON": pure},
-        )
-        results.append(json.loads(done.stdout))
-    (pure_off, pure_found), (compiled_off, compiled_found) = results
+    (pure_off, pure_found), (compiled_off, compiled_found) = run_on_both_paths(code, texts)
     assert pure_off is True
     assert compiled_off is False
     assert pure_found == compiled_found

@@ -6,9 +6,6 @@ on the tokenizer's fuzz texts and on generated tickets, with several reference d
 from __future__ import annotations
 
 import datetime
-import json
-import os
-import subprocess
 import sys
 from pathlib import Path
 
@@ -21,6 +18,7 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 sys.path.insert(0, str(HERE.parent / "benchmarks"))
 
+from both_paths import run_on_both_paths  # noqa: E402
 from duration_fuzz import duration_fuzz_texts  # noqa: E402
 from fuzz_texts import fuzz_texts  # noqa: E402
 
@@ -107,18 +105,7 @@ def test_the_pure_python_switch_gives_the_same_mentions() -> None:
         "         for t in texts]\n"
         "print(json.dumps([duration._compiled_scanner() is None, found]))\n"
     )
-    results = []
-    for pure in ("1", "0"):
-        done = subprocess.run(
-            [sys.executable, "-c", code],
-            input=json.dumps(texts),
-            capture_output=True,
-            text=True,
-            check=True,
-            env={**os.environ, "PAINCLF_PURE_PYTHON": pure},
-        )
-        results.append(json.loads(done.stdout))
-    (pure_off, pure_found), (compiled_off, compiled_found) = results
+    (pure_off, pure_found), (compiled_off, compiled_found) = run_on_both_paths(code, texts)
     assert pure_off is True
     assert compiled_off is (scanner is None)
     assert pure_found == compiled_found

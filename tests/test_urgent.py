@@ -378,6 +378,28 @@ def test_a_text_without_red_flags_has_no_findings(rules: RuleSet, text: str) -> 
         ),
         ("cancer_weight_loss", "Gone from 80 to 72 kg since summer without dieting, my back aches"),
         ("osteoporosis_steroids", "On cortisone pills for years and now a sudden pain in my back"),
+        # Forum wordings (data/rules_dev/forum_pool.csv): a limb out of shape is a suspected
+        # fracture; self-harm, bleeding, stroke, chest, breathing and saddle signs in plain words.
+        ("major_trauma", "My daughter came off the monkey bars and her wrist is at a funny angle"),
+        ("major_trauma", "He caught the ball badly and now his finger is pointing sideways"),
+        (
+            "major_trauma",
+            "Grandma slipped in the garden and her leg looks shorter than the other one",
+        ),
+        ("suicide_self_harm", "He told me he has been stockpiling his codeine for a bad day"),
+        ("suicide_self_harm", "I searched how many of my sleeping pills it would take"),
+        ("suicide_self_harm", "My daughter has fresh cuts on her forearms and hides them"),
+        ("heavy_bleeding", "The gash on his shin is pumping blood and soaking through the towel"),
+        ("heavy_bleeding", "Blood is still coming through the bandage after twenty minutes"),
+        ("heavy_bleeding", "The cut on her knee is bleeding and it is not slowing down at all"),
+        ("suicide_self_harm", "Honestly if it wasn't for my kids I'd have ended it by now"),
+        ("suicide_self_harm", "Lately I think my family would be better off without me"),
+        ("suicide_self_harm", "There are new cuts on his arm again and he will not talk to me"),
+        ("stroke", "Since lunch my husband keeps mixing up his words and his smile is lopsided"),
+        ("chest_pain", "On the climb his chest felt like someone was sitting on it"),
+        ("breathing", "She is working hard to get air in and her throat feels like it is closing"),
+        ("stroke", "Dad's mouth is hanging lower on one side since lunch"),
+        ("saddle_numbness", "Since the crash my lower back aches and my undercarriage is numb"),
     ],
 )
 def test_a_red_flag_is_found_in_other_words(flag: str, text: str) -> None:
@@ -501,37 +523,6 @@ def test_a_sign_after_a_blow_to_the_head_is_a_head_injury(text: str, urgent: boo
     assert ("major_trauma" in flags_of(text)) is urgent
 
 
-@pytest.mark.parametrize(
-    "text",
-    [
-        "My daughter came off the monkey bars and her wrist is at a funny angle",
-        "He caught the ball badly and now his finger is pointing sideways",
-        "Grandma slipped in the garden and her leg looks shorter than the other one",
-    ],
-)
-def test_a_limb_out_of_shape_is_a_suspected_fracture(text: str) -> None:
-    assert "major_trauma" in flags_of(text)
-
-
-@pytest.mark.parametrize(
-    ("flag", "text"),
-    [
-        ("suicide_self_harm", "He told me he has been stockpiling his codeine for a bad day"),
-        ("suicide_self_harm", "I searched how many of my sleeping pills it would take"),
-        ("suicide_self_harm", "My daughter has fresh cuts on her forearms and hides them"),
-        ("heavy_bleeding", "The gash on his shin is pumping blood and soaking through the towel"),
-        ("heavy_bleeding", "Blood is still coming through the bandage after twenty minutes"),
-        ("heavy_bleeding", "The cut on her knee is bleeding and it is not slowing down at all"),
-        ("suicide_self_harm", "Honestly if it wasn't for my kids I'd have ended it by now"),
-        ("suicide_self_harm", "Lately I think my family would be better off without me"),
-        ("suicide_self_harm", "There are new cuts on his arm again and he will not talk to me"),
-        ("stroke", "Since lunch my husband keeps mixing up his words and his smile is lopsided"),
-    ],
-)
-def test_self_harm_and_bleeding_in_plain_words(flag: str, text: str) -> None:
-    assert flag in flags_of(text)
-
-
 def test_in_spurts_of_time_is_not_bleeding() -> None:
     assert "heavy_bleeding" not in flags_of("I have trained in spurts for five years, back is sore")
 
@@ -551,16 +542,3 @@ def test_in_spurts_of_time_is_not_bleeding() -> None:
 def test_weakness_is_new_when_its_sentence_or_the_next_says_so(text: str, urgent: bool) -> None:
     # 'weak hips' is a lack of strength; weakness is the red flag when it is new or worse.
     assert ("limb_weakness" in flags_of(text)) is urgent
-
-
-@pytest.mark.parametrize(
-    ("flag", "text"),
-    [
-        ("chest_pain", "On the climb his chest felt like someone was sitting on it"),
-        ("breathing", "She is working hard to get air in and her throat feels like it is closing"),
-        ("stroke", "Dad's mouth is hanging lower on one side since lunch"),
-        ("saddle_numbness", "Since the crash my lower back aches and my undercarriage is numb"),
-    ],
-)
-def test_more_red_flags_in_forum_words(flag: str, text: str) -> None:
-    assert flag in flags_of(text)

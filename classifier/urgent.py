@@ -133,6 +133,16 @@ def _char_gap(mention: DurationMention, cues: list[Cue]) -> float:
     )
 
 
+def _current_near(cue: Cue, analysis: Analysis, categories: Sequence[str], sentences: int) -> bool:
+    """A current cue of ``categories`` within ``sentences`` sentences of ``cue`` (0: its own)."""
+    return any(
+        other.category in categories
+        and other.is_current
+        and abs(other.sentence - cue.sentence) <= sentences
+        for other in analysis.cues
+    )
+
+
 def _counts(cue: Cue, rule: UrgentRule, analysis: Analysis, other_person_ok: bool) -> bool:
     modifiers = cue.modifiers
     if "NEGATED" in modifiers or "HYPOTHETICAL" in modifiers:
@@ -143,18 +153,10 @@ def _counts(cue: Cue, rule: UrgentRule, analysis: Analysis, other_person_ok: boo
         return False
     if "OTHER_PERSON" in modifiers and not other_person_ok:
         return False
-    if rule.unless_in_sentence and any(
-        other.sentence == cue.sentence
-        and other.category in rule.unless_in_sentence
-        and other.is_current
-        for other in analysis.cues
-    ):
+    if rule.unless_in_sentence and _current_near(cue, analysis, rule.unless_in_sentence, 0):
         return False
-    if rule.confirmed_by and not any(
-        other.category in rule.confirmed_by
-        and other.is_current
-        and abs(other.sentence - cue.sentence) <= rule.confirmed_within
-        for other in analysis.cues
+    if rule.confirmed_by and not _current_near(
+        cue, analysis, rule.confirmed_by, rule.confirmed_within
     ):
         return False
     return rule.stable_after_days is None or not _long_standing(

@@ -910,7 +910,7 @@ cdef class TextSignals:
 
     def __init__(
         self, first_person, self_reference, question_start, question_mark, foreign, deictic,
-        Py_ssize_t deictic_reach=4,
+        Py_ssize_t deictic_reach,
     ):
         self.deictic_reach = deictic_reach
         for bit, words in (

@@ -317,16 +317,13 @@ def _signals_python(
             if not here.isdisjoint(hashes["self_reference"]):
                 self_sentences.add(index)
             own = not here.isdisjoint(hashes["first_person"])
+            opening = table.norms[start : min(end, start + DEICTIC_REACH)]
+            points_back = spoken_of_self and not hashes["deictic"].isdisjoint(opening)
             if (
                 not here.isdisjoint(hashes["question_mark"])
                 and table.norms[start] in hashes["question_start"]
                 and not own
-                and not (
-                    spoken_of_self
-                    and not hashes["deictic"].isdisjoint(
-                        table.norms[start : min(end, start + DEICTIC_REACH)]
-                    )
-                )
+                and not points_back
             ):
                 impersonal.add(index)
             spoken_of_self = spoken_of_self or own

@@ -133,17 +133,23 @@ def _char_gap(mention: DurationMention, cues: list[Cue]) -> float:
     )
 
 
-def _current_near(cue: Cue, analysis: Analysis, categories: Sequence[str], sentences: int) -> bool:
-    """A current cue of ``categories`` within ``sentences`` sentences of ``cue`` (0: its own)."""
-    return any(
-        other.category in categories
-        and other.is_current
-        and abs(other.sentence - cue.sentence) <= sentences
-        for other in analysis.cues
-    )
+def _current_sentences(analysis: Analysis, categories: Sequence[str]) -> frozenset[int]:
+    """The sentences holding a current cue of ``categories`` (read once per rule and text:
+    asked per cue, a hostile text of many cues made the check quadratic)."""
+    return frozenset(c.sentence for c in analysis.cues if c.category in categories and c.is_current)
 
 
-def _counts(cue: Cue, rule: UrgentRule, analysis: Analysis, other_person_ok: bool) -> bool:
+def _counts(
+    cue: Cue,
+    rule: UrgentRule,
+    analysis: Analysis,
+    other_person_ok: bool,
+    vetoing: frozenset[int],
+    confirming: frozenset[int] | None,
+) -> bool:
+    """Whether ``cue`` raises ``rule``'s flag. ``vetoing`` are the sentences of the rule's
+    ``unless_in_sentence`` cues, ``confirming`` those of its ``confirmed_by`` cues (None:
+    the rule needs no confirmation)."""
     modifiers = cue.modifiers
     if "NEGATED" in modifiers or "HYPOTHETICAL" in modifiers:
         return False
@@ -153,10 +159,11 @@ def _counts(cue: Cue, rule: UrgentRule, analysis: Analysis, other_person_ok: boo
         return False
     if "OTHER_PERSON" in modifiers and not other_person_ok:
         return False
-    if rule.unless_in_sentence and _current_near(cue, analysis, rule.unless_in_sentence, 0):
+    if cue.sentence in vetoing:
         return False
-    if rule.confirmed_by and not _current_near(
-        cue, analysis, rule.confirmed_by, rule.confirmed_within
+    within = rule.confirmed_within
+    if confirming is not None and not any(
+        cue.sentence + step in confirming for step in range(-within, within + 1)
     ):
         return False
     return rule.stable_after_days is None or not _long_standing(
@@ -210,8 +217,16 @@ def find_red_flags(analysis: Analysis, rules: RuleSet) -> list[UrgentFinding]:
             rule.cues if rule.background else (),
         ):
             continue
+        vetoing = (
+            _current_sentences(analysis, rule.unless_in_sentence)
+            if rule.unless_in_sentence
+            else frozenset()
+        )
+        confirming = _current_sentences(analysis, rule.confirmed_by) if rule.confirmed_by else None
         for cue in analysis.cues:
-            if cue.category in rule.cues and _counts(cue, rule, analysis, other_person_ok):
+            if cue.category in rule.cues and _counts(
+                cue, rule, analysis, other_person_ok, vetoing, confirming
+            ):
                 findings[rule.flag] = UrgentFinding(rule.flag, rule.reason, cue.text)
                 break
     return list(findings.values())

@@ -542,3 +542,12 @@ def test_in_spurts_of_time_is_not_bleeding() -> None:
 def test_weakness_is_new_when_its_sentence_or_the_next_says_so(text: str, urgent: bool) -> None:
     # 'weak hips' is a lack of strength; weakness is the red flag when it is new or worse.
     assert ("limb_weakness" in flags_of(text)) is urgent
+
+
+def test_many_blows_without_a_sign_raise_nothing_and_one_sign_counts_once() -> None:
+    # A hostile text: thousands of blows to the head. The confirming sentences are read once
+    # per rule (not once per blow), and the answers are the rule's: no sign, no flag; one sign
+    # two sentences after the last blow, one flag.
+    blows = "Took an elbow to the head. " * 600  # within the 20,000 characters analysed
+    assert "major_trauma" not in flags_of(blows)
+    assert flags_of(blows + "Fine. Later I threw up twice.").count("major_trauma") == 1
